@@ -1,0 +1,257 @@
+/**
+ * The worker's one connection to Asterisk's REST Interface (ARI), and the calls it owns.
+ *
+ * Asterisk config this module needs (templates in config/asterisk/): http.conf with the HTTP server enabled
+ * (127.0.0.1:8088 by default), ari.conf with a read-write user, pjsip.conf with the trunk endpoint named by
+ * SIP_TRUNK_ENDPOINT. Channels are originated straight into the Stasis application `ARI_APP`; there is no dialplan
+ * on the outbound path.
+ *
+ * Invariants:
+ * - A session is registered under the caller-chosen channel id BEFORE the originate request, so no event of the
+ *   new channel can be missed.
+ * - Sessions are removed in pairs with ChannelDestroyed (the last event of a channel).
+ * - A dropped websocket reconnects with backoff (ari-client); after a reconnect every open session is checked
+ *   against Asterisk and channels that no longer exist are settled as lost (the caller records 呼损). When the
+ *   backoff gives up, every open session is settled as lost and the adapter reports itself disconnected — never
+ *   silence.
+ */
+import { connect, type Client } from 'ari-client';
+import type { Logger } from '../logger';
+
+export interface DestroyedInfo {
+  cause?: number;
+  causeText?: string;
+  at: number;
+  /** The channel vanished without a ChannelDestroyed we could see (Asterisk restart, lost websocket). */
+  lost?: boolean;
+}
+
+export type PlaybackEnd = 'done' | 'failed' | 'hangup';
+
+export interface AriConfig {
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** One channel's events, as promises. */
+export class ChannelSession {
+  private readonly answeredD = deferred<number>();
+  private readonly destroyedD = deferred<DestroyedInfo>();
+  private readonly playbacks = new Map<string, (end: PlaybackEnd) => void>();
+  readonly dtmf: string[] = [];
+  answeredAt?: number;
+  destroyedInfo?: DestroyedInfo;
+  /** Time of our own hang-up request, if we made one before the channel went away. */
+  hangupRequestedAt?: number;
+
+  constructor(readonly id: string) {}
+
+  /** Resolves with the answer time; never rejects (a channel that is not answered is destroyed instead). */
+  get answered(): Promise<number> {
+    return this.answeredD.promise;
+  }
+
+  get destroyed(): Promise<DestroyedInfo> {
+    return this.destroyedD.promise;
+  }
+
+  onAnswered(at: number): void {
+    if (this.answeredAt !== undefined || this.destroyedInfo) return;
+    this.answeredAt = at;
+    this.answeredD.resolve(at);
+  }
+
+  onDestroyed(info: DestroyedInfo): void {
+    if (this.destroyedInfo) return;
+    this.destroyedInfo = info;
+    for (const settle of this.playbacks.values()) settle('hangup');
+    this.playbacks.clear();
+    this.destroyedD.resolve(info);
+  }
+
+  expectPlayback(playbackId: string): Promise<PlaybackEnd> {
+    if (this.destroyedInfo) return Promise.resolve('hangup');
+    return new Promise((resolve) => this.playbacks.set(playbackId, resolve));
+  }
+
+  onPlaybackEnd(playbackId: string, end: PlaybackEnd): void {
+    const settle = this.playbacks.get(playbackId);
+    this.playbacks.delete(playbackId);
+    settle?.(end);
+  }
+}
+
+export interface OriginateRequest {
+  channelId: string;
+  endpoint: string;
+  callerId?: string;
+  timeoutSeconds: number;
+}
+
+export class AriAdapter {
+  private readonly sessions = new Map<string, ChannelSession>();
+  private connected = false;
+  private stopped = false;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly cfg: AriConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connect, subscribe to the application and wire the event handlers. Throws if Asterisk is unreachable. */
+  static async connect(cfg: AriConfig, logger: Logger): Promise<AriAdapter> {
+    const client = await connect(cfg.url, cfg.username, cfg.password);
+    const adapter = new AriAdapter(client, cfg, logger);
+    adapter.wire();
+    await client.start(cfg.app);
+    adapter.connected = true;
+    logger.info({ url: cfg.url, app: cfg.app }, 'ARI connected');
+    return adapter;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  private wire(): void {
+    const c = this.client;
+    const sessionOf = (event: unknown): ChannelSession | undefined => {
+      const id = (event as { channel?: { id?: string } }).channel?.id;
+      return id ? this.sessions.get(id) : undefined;
+    };
+    c.on('StasisStart', (event) => sessionOf(event)?.onAnswered(Date.parse(event.timestamp) || Date.now()));
+    c.on('ChannelDtmfReceived', (event) => sessionOf(event)?.dtmf.push(event.digit));
+    c.on('PlaybackFinished', (event) => {
+      const target = event.playback.target_uri.replace(/^channel:/, '');
+      this.sessions
+        .get(target)
+        ?.onPlaybackEnd(event.playback.id, event.playback.state === 'failed' ? 'failed' : 'done');
+    });
+    c.on('ChannelDestroyed', (event) => {
+      const s = sessionOf(event);
+      if (!s) return;
+      s.onDestroyed({ cause: event.cause, causeText: event.cause_txt, at: Date.parse(event.timestamp) || Date.now() });
+      this.sessions.delete(s.id);
+    });
+    c.on('WebSocketReconnecting', (err) => {
+      this.connected = false;
+      this.logger.warn({ err }, 'ARI websocket lost; reconnecting');
+    });
+    c.on('WebSocketConnected', () => {
+      const wasDown = !this.connected;
+      this.connected = true;
+      if (wasDown) void this.reconcile();
+    });
+    c.on('WebSocketMaxRetries', (err) => {
+      this.connected = false;
+      this.logger.error({ err }, 'ARI websocket gave up reconnecting; open calls are settled as lost');
+      this.settleAllLost();
+    });
+  }
+
+  /** After a reconnect: any channel Asterisk no longer knows ended while we were not listening. */
+  private async reconcile(): Promise<void> {
+    this.logger.info({ open: this.sessions.size }, 'ARI reconnected; reconciling channels');
+    for (const s of [...this.sessions.values()]) {
+      if (!(await this.channelExists(s.id))) {
+        s.onDestroyed({ at: Date.now(), lost: true });
+        this.sessions.delete(s.id);
+      }
+    }
+  }
+
+  private settleAllLost(): void {
+    for (const s of this.sessions.values()) s.onDestroyed({ at: Date.now(), lost: true });
+    this.sessions.clear();
+  }
+
+  async channelExists(channelId: string): Promise<boolean> {
+    try {
+      await this.client.channels.get({ channelId });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Follow an existing channel (after an activity retry) under the same session contract. */
+  attach(channelId: string): ChannelSession {
+    const existing = this.sessions.get(channelId);
+    if (existing) return existing;
+    const s = new ChannelSession(channelId);
+    this.sessions.set(channelId, s);
+    return s;
+  }
+
+  /**
+   * Originate into the Stasis app with a caller-chosen id. The session exists before the request, so no event is
+   * missed. A rejected request settles the session as lost and rethrows.
+   */
+  async originate(req: OriginateRequest): Promise<ChannelSession> {
+    if (this.sessions.has(req.channelId)) throw new Error(`channel ${req.channelId} already has a session`);
+    const session = new ChannelSession(req.channelId);
+    this.sessions.set(req.channelId, session);
+    try {
+      await this.client.channels.originate({
+        endpoint: req.endpoint,
+        app: this.cfg.app,
+        channelId: req.channelId,
+        timeout: req.timeoutSeconds,
+        ...(req.callerId ? { callerId: req.callerId } : {}),
+      });
+    } catch (err) {
+      this.sessions.delete(req.channelId);
+      session.onDestroyed({ at: Date.now(), lost: true });
+      throw err;
+    }
+    return session;
+  }
+
+  /** Start a playback and resolve when it ends (or the channel hangs up). */
+  async play(session: ChannelSession, media: string, playbackId: string): Promise<PlaybackEnd> {
+    const ended = session.expectPlayback(playbackId);
+    try {
+      await this.client.channels.play({ channelId: session.id, media, playbackId });
+    } catch (err) {
+      if (isNotFound(err)) return 'hangup';
+      throw err;
+    }
+    return ended;
+  }
+
+  /** Hang up; a channel already gone is not an error. */
+  async hangup(session: ChannelSession): Promise<void> {
+    if (session.destroyedInfo) return;
+    session.hangupRequestedAt ??= Date.now();
+    try {
+      await this.client.channels.hangup({ channelId: session.id, reason: 'normal' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // The channel was already gone: the other side hung up first, not us.
+      session.hangupRequestedAt = undefined;
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    this.connected = false;
+    this.client.stop();
+    return Promise.resolve();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { message?: string; statusCode?: number };
+  return e?.statusCode === 404 || /not found|404/i.test(e?.message ?? '');
+}

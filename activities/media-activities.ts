@@ -1,0 +1,212 @@
+/**
+ * The dial activity. Runs only on workers that hold an ARI connection (the media task queue).
+ *
+ * Exactly-once dialling without transactions: the attempt id is the ARI channel id and the `_id` of the call
+ * record. Before originating, the activity claims the attempt (an insert keyed by that id). A retried execution
+ * whose claim fails does not dial again: it follows the channel if Asterisk still has it, returns the stored
+ * outcome if there is one, and otherwise reports the attempt as lost (呼损), which the retry policy may redial
+ * under a new attempt id.
+ */
+import { Context } from '@temporalio/activity';
+import { isOpenAt, nextOpening } from '../src/calendar';
+import { classifyCall, type CallObservation } from '../src/call-result';
+import type { SipRoute } from '../config/config';
+import type { AriAdapter, ChannelSession } from './ari/ari-adapter';
+import type { CallRepository } from './mongo/repositories';
+import type { Tts } from './speech/espeak-tts';
+import type { Logger } from './logger';
+import type { AttemptOutcome, PlaceCallInput, PlaceCallResult } from '../workflows/definitions';
+
+export interface MediaActivityDeps {
+  ari: AriAdapter;
+  calls: CallRepository;
+  tts: Tts;
+  logger: Logger;
+  clock?: () => number;
+  sip: { trunkEndpoint: string; defaultTarget: string; routes: readonly SipRoute[] };
+  call: { ringTimeoutSeconds: number; maxCallSeconds: number };
+  heartbeatMs?: number;
+}
+
+/** Longest-prefix route of an E.164 number to the SIP peer that should receive the INVITE. */
+export function routeFor(phone: string, routes: readonly SipRoute[], fallback: string): string {
+  let best: SipRoute | undefined;
+  for (const r of routes) if (phone.startsWith(r.prefix) && r.prefix.length > (best?.prefix.length ?? -1)) best = r;
+  return best?.target ?? fallback;
+}
+
+export function dialEndpoint(phone: string, deps: Pick<MediaActivityDeps, 'sip'>): string {
+  const target = routeFor(phone, deps.sip.routes, deps.sip.defaultTarget);
+  return `PJSIP/${deps.sip.trunkEndpoint}/sip:${phone.replace(/^\+/, '')}@${target}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const seconds = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+
+export function createMediaActivities(deps: MediaActivityDeps) {
+  const { ari, calls, tts, logger } = deps;
+  const now = deps.clock ?? Date.now;
+  const heartbeatMs = deps.heartbeatMs ?? 2_000;
+
+  /** Wait for `p` while heartbeating; a cancelled activity hangs the channel up. */
+  async function withHeartbeat<T>(p: Promise<T>, session?: ChannelSession): Promise<T> {
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat(), heartbeatMs);
+    try {
+      return await Promise.race([
+        p,
+        ctx.cancelled.catch(async (err: unknown) => {
+          if (session) await ari.hangup(session).catch(() => undefined);
+          throw err;
+        }),
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  function outcomeOf(
+    input: PlaceCallInput,
+    session: ChannelSession,
+    startedAt: number,
+    destroyed: { cause?: number; causeText?: string; at: number; lost?: boolean },
+  ): AttemptOutcome {
+    const observation: CallObservation = {
+      answered: session.answeredAt !== undefined,
+      hungUpByUs: session.hangupRequestedAt !== undefined && session.hangupRequestedAt <= destroyed.at,
+      ...(destroyed.cause !== undefined ? { cause: destroyed.cause } : {}),
+      // A channel that vanished before it was answered is a network loss; an answered one that vanished is a
+      // completed call that ended abnormally, still 呼叫成功 but flagged by `note`.
+      systemFailure: destroyed.lost === true && session.answeredAt === undefined,
+    };
+    const c = classifyCall(observation);
+    const endedAt = Math.max(destroyed.at, startedAt);
+    const answeredAt = session.answeredAt;
+    return {
+      attemptId: input.attemptId,
+      attempt: input.attempt,
+      code: c.code,
+      label: c.label,
+      hangupBy: destroyed.lost ? 'SYSTEM' : c.hangupBy,
+      ...(destroyed.cause !== undefined ? { cause: destroyed.cause } : {}),
+      ...(destroyed.causeText ? { causeText: destroyed.causeText } : {}),
+      startedAt: iso(startedAt),
+      ...(answeredAt !== undefined ? { answeredAt: iso(answeredAt) } : {}),
+      endedAt: iso(endedAt),
+      ringSeconds: seconds((answeredAt ?? endedAt) - startedAt),
+      talkSeconds: answeredAt !== undefined ? seconds(endedAt - answeredAt) : 0,
+      dtmf: [...session.dtmf],
+      ...(destroyed.lost ? { note: 'channel lost (Asterisk restart or ARI disconnect)' } : {}),
+    };
+  }
+
+  /** Answered: play the robot's prompt, then the robot hangs up (unless the callee already did). */
+  async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<void> {
+    const cap = new Promise<'cap'>((resolve) => setTimeout(() => resolve('cap'), maxCallMs).unref());
+    const played = await Promise.race([ari.play(session, media, `${session.id}-p1`), cap]);
+    if (played === 'failed') logger.warn({ channelId: session.id, media }, 'prompt playback failed');
+    await ari.hangup(session);
+  }
+
+  return {
+    async placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
+      // Re-check the calendar at dial time: this activity may run long after the workflow decided to call.
+      const checkedAt = now();
+      if (!isOpenAt(input.calendar, checkedAt)) {
+        const next = nextOpening(input.calendar, checkedAt);
+        return { kind: 'window-closed', checkedAt: iso(checkedAt), ...(next ? { reopensAt: iso(next.start) } : {}) };
+      }
+      const media = await tts.synthesize(input.prompt);
+
+      const claim = await calls.claim({
+        _id: input.attemptId,
+        tenantId: input.tenantId,
+        taskId: input.taskId,
+        contactIndex: input.contactIndex,
+        attempt: input.attempt,
+        phone: input.phone,
+        ...(input.callerNumber ? { callerNumber: input.callerNumber } : {}),
+      });
+
+      let session: ChannelSession;
+      let startedAt: number;
+      if (claim.claimed) {
+        startedAt = now();
+        try {
+          session = await ari.originate({
+            channelId: input.attemptId,
+            endpoint: dialEndpoint(input.phone, deps),
+            timeoutSeconds: deps.call.ringTimeoutSeconds,
+            ...(input.callerNumber ? { callerId: input.callerNumber } : {}),
+          });
+        } catch (err) {
+          logger.warn({ attemptId: input.attemptId, err }, 'originate rejected');
+          const c = classifyCall({ answered: false, hungUpByUs: false, systemFailure: true });
+          return {
+            kind: 'completed',
+            outcome: {
+              attemptId: input.attemptId,
+              attempt: input.attempt,
+              code: c.code,
+              label: c.label,
+              hangupBy: c.hangupBy,
+              startedAt: iso(startedAt),
+              endedAt: iso(now()),
+              ringSeconds: 0,
+              talkSeconds: 0,
+              dtmf: [],
+              note: `originate rejected: ${(err as Error).message}`,
+            },
+          };
+        }
+      } else {
+        // A previous execution of this activity claimed the attempt. Never dial it again.
+        const existing = claim.existing;
+        if (existing.state === 'final' && existing.code && existing.startedAt && existing.endedAt) {
+          return {
+            kind: 'completed',
+            outcome: {
+              attemptId: existing._id,
+              attempt: existing.attempt,
+              code: existing.code,
+              label: existing.label ?? '',
+              hangupBy: existing.hangupBy ?? 'SYSTEM',
+              startedAt: existing.startedAt.toISOString(),
+              endedAt: existing.endedAt.toISOString(),
+              ringSeconds: existing.ringSeconds ?? 0,
+              talkSeconds: existing.talkSeconds ?? 0,
+              dtmf: existing.dtmf ?? [],
+              ...(existing.answeredAt ? { answeredAt: existing.answeredAt.toISOString() } : {}),
+              ...(existing.cause !== undefined ? { cause: existing.cause } : {}),
+            },
+          };
+        }
+        startedAt = existing.claimedAt.getTime();
+        if (!(await ari.channelExists(input.attemptId))) {
+          logger.warn({ attemptId: input.attemptId }, 'attempt was claimed by a lost execution; recording it as lost');
+          session = ari.attach(input.attemptId);
+          session.onDestroyed({ at: now(), lost: true });
+        } else {
+          logger.info({ attemptId: input.attemptId }, 'following the channel of a previous execution');
+          session = ari.attach(input.attemptId);
+        }
+      }
+
+      const first = await withHeartbeat(
+        Promise.race([
+          session.answered.then(() => 'answered' as const),
+          session.destroyed.then(() => 'destroyed' as const),
+        ]),
+        session,
+      );
+      if (first === 'answered') await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
+      const destroyed = await withHeartbeat(session.destroyed, session);
+      const outcome = outcomeOf(input, session, startedAt, destroyed);
+      logger.info(
+        { attemptId: input.attemptId, result: outcome.code, cause: outcome.cause, hangupBy: outcome.hangupBy },
+        'call ended',
+      );
+      return { kind: 'completed', outcome };
+    },
+  };
+}

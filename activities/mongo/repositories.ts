@@ -1,0 +1,194 @@
+/**
+ * Repositories own the database: nothing else touches a Model. Every method takes the tenant, and every query
+ * filters by it, so one tenant can never read or change another's documents.
+ */
+import type { Models, CallDoc, ContactPageDoc, LastAttempt, PageContact, TaskDoc } from './schemas';
+import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === DUPLICATE_KEY;
+}
+
+export const pageId = (taskId: string, page: number): string => `${taskId}/${page}`;
+
+export class TaskRepository {
+  constructor(private readonly m: Models) {}
+
+  /**
+   * Store a task and its list. Pages go first and the task last: until the task document exists the pages are
+   * unreachable, and if anything fails the pages written so far are removed, so a failed create leaves nothing.
+   */
+  async create(task: Omit<TaskDoc, 'createdAt' | 'updatedAt'>, pages: ContactPageDoc[]): Promise<void> {
+    try {
+      for (let i = 0; i < pages.length; i += 50) {
+        await this.m.contactPages.insertMany(pages.slice(i, i + 50), { ordered: true });
+      }
+      await this.m.tasks.create(task);
+    } catch (err) {
+      await this.m.contactPages.deleteMany({ _id: { $in: pages.map((p) => p._id) }, tenantId: task.tenantId });
+      throw err;
+    }
+  }
+
+  async get(tenantId: string, taskId: string): Promise<TaskDoc | null> {
+    return this.m.tasks.findOne({ _id: taskId, tenantId }).lean<TaskDoc>().exec();
+  }
+
+  async list(tenantId: string, skip: number, limit: number): Promise<{ items: TaskDoc[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.m.tasks.find({ tenantId }).sort({ createdAt: -1 }).skip(skip).limit(limit).lean<TaskDoc[]>().exec(),
+      this.m.tasks.countDocuments({ tenantId }).exec(),
+    ]);
+    return { items, total };
+  }
+
+  async setStatus(tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
+    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { status } }).exec();
+  }
+
+  /** Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.finalize). */
+  async countAttempt(tenantId: string, taskId: string, o: AttemptOutcome): Promise<void> {
+    await this.m.tasks
+      .updateOne(
+        { _id: taskId, tenantId },
+        {
+          $inc: {
+            'stats.attempts': 1,
+            [`stats.byResult.${o.code}`]: 1,
+            'stats.answered': o.code === 'SUCCESS' ? 1 : 0,
+            'stats.talkSeconds': o.talkSeconds,
+          },
+        },
+      )
+      .exec();
+  }
+}
+
+export class ContactPageRepository {
+  constructor(private readonly m: Models) {}
+
+  async get(tenantId: string, taskId: string, page: number): Promise<ContactPageDoc | null> {
+    return this.m.contactPages
+      .findOne({ _id: pageId(taskId, page), tenantId })
+      .lean<ContactPageDoc>()
+      .exec();
+  }
+
+  /** Write a contact's latest attempt into its bucket: one exact-`_id` update. */
+  async setLastAttempt(
+    tenantId: string,
+    taskId: string,
+    pageSize: number,
+    index: number,
+    last: LastAttempt,
+  ): Promise<void> {
+    const slot = index % pageSize;
+    const res = await this.m.contactPages
+      .updateOne(
+        { _id: pageId(taskId, Math.floor(index / pageSize)), tenantId },
+        { $set: { [`contacts.${slot}.last`]: last, [`contacts.${slot}.attempts`]: last.attempt } },
+      )
+      .exec();
+    if (res.matchedCount !== 1) throw new Error(`contact page of ${taskId}#${index} not found`);
+  }
+
+  async markSkipped(tenantId: string, taskId: string, pageSize: number, index: number, reason: string): Promise<void> {
+    const slot = index % pageSize;
+    await this.m.contactPages
+      .updateOne(
+        { _id: pageId(taskId, Math.floor(index / pageSize)), tenantId },
+        { $set: { [`contacts.${slot}.skipped`]: reason } },
+      )
+      .exec();
+  }
+}
+
+export type Claim = { claimed: true } | { claimed: false; existing: CallDoc };
+
+export class CallRepository {
+  constructor(private readonly m: Models) {}
+
+  /**
+   * Claim an attempt id before dialling it. The insert is keyed by the attempt id, so of two activity executions
+   * for the same attempt only the first may dial; the second gets the existing record and must reconcile.
+   */
+  async claim(
+    doc: Pick<CallDoc, '_id' | 'tenantId' | 'taskId' | 'contactIndex' | 'attempt' | 'phone' | 'callerNumber'>,
+  ): Promise<Claim> {
+    try {
+      await this.m.calls.create({ ...doc, state: 'dialling', claimedAt: new Date() });
+      return { claimed: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const existing = await this.m.calls.findOne({ _id: doc._id, tenantId: doc.tenantId }).lean<CallDoc>().exec();
+      if (!existing) throw err;
+      return { claimed: false, existing };
+    }
+  }
+
+  /**
+   * Store the final outcome. Returns true only the first time, so counters are incremented once per attempt
+   * even when the recording activity is retried.
+   */
+  async finalize(
+    tenantId: string,
+    o: AttemptOutcome,
+    base: Pick<CallDoc, 'taskId' | 'contactIndex' | 'phone'>,
+  ): Promise<boolean> {
+    const final: Partial<CallDoc> = {
+      state: 'final',
+      code: o.code,
+      label: o.label,
+      hangupBy: o.hangupBy,
+      startedAt: new Date(o.startedAt),
+      endedAt: new Date(o.endedAt),
+      ringSeconds: o.ringSeconds,
+      talkSeconds: o.talkSeconds,
+      dtmf: o.dtmf,
+      ...(o.answeredAt ? { answeredAt: new Date(o.answeredAt) } : {}),
+      ...(o.cause !== undefined ? { cause: o.cause } : {}),
+      ...(o.causeText ? { causeText: o.causeText } : {}),
+      ...(o.note ? { note: o.note } : {}),
+    };
+    try {
+      const res = await this.m.calls
+        .updateOne(
+          { _id: o.attemptId, tenantId, state: { $ne: 'final' } },
+          {
+            $set: final,
+            $setOnInsert: { ...base, attempt: o.attempt, claimedAt: new Date(o.startedAt) },
+          },
+          { upsert: true },
+        )
+        .exec();
+      return res.modifiedCount + res.upsertedCount === 1;
+    } catch (err) {
+      // The upsert collided with an already-final record: this outcome was stored before.
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async get(tenantId: string, attemptId: string): Promise<CallDoc | null> {
+    return this.m.calls.findOne({ _id: attemptId, tenantId }).lean<CallDoc>().exec();
+  }
+}
+
+export function toLastAttempt(o: AttemptOutcome): LastAttempt {
+  return {
+    attemptId: o.attemptId,
+    attempt: o.attempt,
+    code: o.code,
+    label: o.label,
+    hangupBy: o.hangupBy,
+    startedAt: new Date(o.startedAt),
+    endedAt: new Date(o.endedAt),
+    ringSeconds: o.ringSeconds,
+    talkSeconds: o.talkSeconds,
+    ...(o.answeredAt ? { answeredAt: new Date(o.answeredAt) } : {}),
+  };
+}
+
+export type { PageContact };

@@ -1,0 +1,178 @@
+/**
+ * MongoDB collections. Every document carries its tenant. The layout keeps the campaign's hot path on exact-`_id`
+ * operations over small collections (FerretDB, the embedded server, only pushes `_id` equality down):
+ *
+ * - `tasks`          one document per task (`_id` = task id), with counters kept as calls finish.
+ * - `contact_pages`  the call list in buckets of `pageSize` contacts, `_id` = `<taskId>/<page>`; each contact
+ *                    carries its latest attempt, so a task detail page is one or two `_id` reads.
+ * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id), written by upsert
+ *                    so a retried activity finds its own record instead of dialling twice.
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { CallResultCode, HangupBy } from '../../src/call-result';
+import type { CallingCalendar } from '../../src/calendar';
+import type { RetryPolicy, TaskStatus } from '../../workflows/definitions';
+
+export interface TaskDoc {
+  _id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  status: TaskStatus;
+  effectiveImmediately: boolean;
+  calendar: CallingCalendar;
+  retry: RetryPolicy;
+  aiSeats: number;
+  prompt: string;
+  callerNumber?: string;
+  totalContacts: number;
+  pageSize: number;
+  pages: number;
+  duplicatesRemoved: number;
+  stats: {
+    attempts: number;
+    finished: number;
+    answered: number;
+    talkSeconds: number;
+    byResult: Record<string, number>;
+  };
+  workflowId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface LastAttempt {
+  attemptId: string;
+  attempt: number;
+  code: CallResultCode;
+  label: string;
+  hangupBy: HangupBy;
+  startedAt: Date;
+  answeredAt?: Date;
+  endedAt: Date;
+  ringSeconds: number;
+  talkSeconds: number;
+}
+
+export interface PageContact {
+  i: number;
+  phone: string;
+  name?: string;
+  tz?: string;
+  vars: Record<string, string>;
+  attempts: number;
+  last?: LastAttempt;
+  skipped?: string;
+}
+
+export interface ContactPageDoc {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  page: number;
+  contacts: PageContact[];
+}
+
+export interface CallDoc {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  contactIndex: number;
+  attempt: number;
+  phone: string;
+  callerNumber?: string;
+  state: 'dialling' | 'final';
+  code?: CallResultCode;
+  label?: string;
+  hangupBy?: HangupBy;
+  cause?: number;
+  causeText?: string;
+  startedAt?: Date;
+  answeredAt?: Date;
+  endedAt?: Date;
+  ringSeconds?: number;
+  talkSeconds?: number;
+  dtmf?: string[];
+  note?: string;
+  claimedAt: Date;
+}
+
+const taskSchema = new Schema<TaskDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    name: { type: String, required: true },
+    description: { type: String, default: '' },
+    status: { type: String, required: true },
+    effectiveImmediately: { type: Boolean, required: true },
+    calendar: { type: Schema.Types.Mixed, required: true },
+    retry: { type: Schema.Types.Mixed, required: true },
+    aiSeats: { type: Number, required: true },
+    prompt: { type: String, required: true },
+    callerNumber: { type: String },
+    totalContacts: { type: Number, required: true },
+    pageSize: { type: Number, required: true },
+    pages: { type: Number, required: true },
+    duplicatesRemoved: { type: Number, default: 0 },
+    stats: { type: Schema.Types.Mixed, required: true },
+    workflowId: { type: String, required: true },
+  },
+  { collection: 'tasks', timestamps: true, versionKey: false, minimize: false },
+);
+// ListTask: a tenant's tasks, newest first.
+taskSchema.index({ tenantId: 1, createdAt: -1 });
+
+const contactPageSchema = new Schema<ContactPageDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    taskId: { type: String, required: true },
+    page: { type: Number, required: true },
+    // Mixed: the bucket is read and written as a whole or by positional path, never validated per element.
+    contacts: { type: Schema.Types.Mixed, required: true },
+  },
+  // Read and written only by `_id`; no secondary index on purpose.
+  { collection: 'contact_pages', versionKey: false, minimize: false },
+);
+
+const callSchema = new Schema<CallDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    taskId: { type: String, required: true },
+    contactIndex: { type: Number, required: true },
+    attempt: { type: Number, required: true },
+    phone: { type: String, required: true },
+    callerNumber: String,
+    state: { type: String, required: true },
+    code: String,
+    label: String,
+    hangupBy: String,
+    cause: Number,
+    causeText: String,
+    startedAt: Date,
+    answeredAt: Date,
+    endedAt: Date,
+    ringSeconds: Number,
+    talkSeconds: Number,
+    dtmf: [String],
+    note: String,
+    claimedAt: { type: Date, required: true },
+  },
+  // Hot-path access is by `_id` only; auditors' searches get secondary indexes in a later issue.
+  { collection: 'calls', versionKey: false },
+);
+
+export interface Models {
+  tasks: Model<TaskDoc>;
+  contactPages: Model<ContactPageDoc>;
+  calls: Model<CallDoc>;
+}
+
+export function registerModels(conn: Connection): Models {
+  return {
+    tasks: conn.model<TaskDoc>('Task', taskSchema),
+    contactPages: conn.model<ContactPageDoc>('ContactPage', contactPageSchema),
+    calls: conn.model<CallDoc>('Call', callSchema),
+  };
+}

@@ -1,0 +1,71 @@
+/** The HTTP application: wiring of ports (config, logger, MongoDB repositories, Temporal client) and modules. */
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config/config';
+import type { Logger } from '../activities/logger';
+import { openRepositories, type Repositories } from '../activities/mongo/connection';
+import { ApiKeyGuard } from './auth/auth';
+import { ProblemFilter } from './common/problem.filter';
+import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from './common/tokens';
+import { validationPipe } from './common/validation';
+import { HealthController } from './health/health.controller';
+import { TasksController } from './tasks/tasks.controller';
+import { TasksService } from './tasks/tasks.service';
+
+export interface AppPorts {
+  config: Config;
+  logger: Logger;
+  repos: Repositories;
+  temporal: Client;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(ports: AppPorts): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, TasksController],
+      providers: [
+        { provide: CONFIG, useValue: ports.config },
+        { provide: LOGGER, useValue: ports.logger },
+        { provide: REPOSITORIES, useValue: ports.repos },
+        { provide: TEMPORAL, useValue: ports.temporal },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        TasksService,
+      ],
+    };
+  }
+}
+
+/** Open the ports the API needs. The Temporal connection is lazy so the API starts (and reports) without it. */
+export async function openPorts(config: Config, logger: Logger): Promise<AppPorts> {
+  const repos = await openRepositories(config.mongodbUri);
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  return { config, logger, repos, temporal };
+}
+
+export async function closePorts(ports: AppPorts): Promise<void> {
+  await ports.temporal.connection.close();
+  await ports.repos.conn.close();
+}
+
+/** Build the Nest application with validation, problem+json errors and Swagger UI at /docs. */
+export async function createApp(ports: AppPorts): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(ports), { logger: ['error', 'warn'] });
+  app.useGlobalPipes(validationPipe());
+  app.enableShutdownHooks();
+  const doc = new DocumentBuilder()
+    .setTitle('Waihu (外呼)')
+    .setDescription('AI-robot outbound call campaigns: tasks, call lists, progress and per-call records.')
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
+  return app;
+}

@@ -1,0 +1,156 @@
+/**
+ * CreateTask's definition (seed-spec §2.1). The Swagger plugin is not used for these: the decorators are explicit
+ * so the OpenAPI document and the validation come from one place.
+ */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { CALL_RESULT_CODES, type CallResultCode } from '../../src/call-result';
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export class PeriodDto {
+  @ApiProperty({ example: '09:00', description: 'HH:mm, local time' })
+  @Matches(HHMM, { message: 'must be HH:mm' })
+  start!: string;
+
+  @ApiProperty({ example: '12:00', description: 'HH:mm, local time; after start' })
+  @Matches(HHMM, { message: 'must be HH:mm' })
+  end!: string;
+}
+
+export class RetryDto {
+  @ApiProperty({ enum: CALL_RESULT_CODES, isArray: true, example: ['BUSY', 'NO_ANSWER'] })
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(CALL_RESULT_CODES.filter((c) => c !== 'SUCCESS'), {
+    each: true,
+    message: 'each reason must be a failure result code',
+  })
+  reasons!: CallResultCode[];
+
+  @ApiProperty({ minimum: 0, maximum: 3, example: 1 })
+  @IsInt()
+  @Min(0)
+  @Max(3)
+  maxRetries!: number;
+
+  @ApiProperty({ minimum: 1, maximum: 180, example: 30 })
+  @IsInt()
+  @Min(1)
+  @Max(180)
+  intervalMinutes!: number;
+}
+
+export class CreateTaskDto {
+  @ApiProperty({ maxLength: 30, example: '回访任务_1', description: 'Chinese, English letters, digits, underscore' })
+  @IsString()
+  @Matches(/^[\u4e00-\u9fa5A-Za-z0-9_]{1,30}$/, {
+    message: 'must be 1–30 characters of Chinese, English letters, digits or underscore',
+  })
+  name!: string;
+
+  @ApiPropertyOptional({ maxLength: 500, description: '清单说明' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiPropertyOptional({ default: true, description: 'Start as soon as the task is saved (立即生效)' })
+  @IsOptional()
+  @IsBoolean()
+  effectiveImmediately?: boolean;
+
+  @ApiPropertyOptional({ default: 1, minimum: 1, description: 'AI seats: the task’s concurrency' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  aiSeats?: number;
+
+  @ApiProperty({ example: [1, 2, 3, 4, 5], description: 'ISO weekdays, 1 = Monday … 7 = Sunday' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(7, { each: true })
+  workingDays!: number[];
+
+  @ApiProperty({ type: [PeriodDto], description: 'Several working windows per day, not overlapping' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => PeriodDto)
+  workingWindows!: PeriodDto[];
+
+  @ApiPropertyOptional({ example: 'Asia/Shanghai', description: 'IANA zone; default the tenant’s' })
+  @IsOptional()
+  @IsString()
+  timezone?: string;
+
+  @ApiPropertyOptional({ type: RetryDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryDto)
+  retry?: RetryDto;
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: 'What the robot says to an answered callee (until scripts land)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  prompt?: string;
+
+  @ApiPropertyOptional({ example: '057100000000', description: 'Caller number shown to the callee' })
+  @IsOptional()
+  @Matches(/^\+?\d{3,20}$/, { message: 'must be digits with an optional leading +' })
+  callerNumber?: string;
+}
+
+export class ListQueryDto {
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  pageSize?: number;
+}
+
+export class DetailQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: CALL_RESULT_CODES, description: '通话结果 filter' })
+  @IsOptional()
+  @IsIn(CALL_RESULT_CODES)
+  result?: CallResultCode;
+
+  @ApiPropertyOptional({ description: '被叫号码 filter: digits contained in the number' })
+  @IsOptional()
+  @Matches(/^\+?\d{1,20}$/)
+  phone?: string;
+}

@@ -1,0 +1,226 @@
+/**
+ * The one place that reads the environment. `loadConfig(env)` validates every variable at start-up and returns a
+ * frozen, typed object, or throws a {@link ConfigError} whose one-line message names every bad variable.
+ * Nothing else in the code base reads `process.env`.
+ */
+import { z } from 'zod';
+
+/** A role decides what a caller may do; see api/auth/roles.ts for the route table. */
+export const ROLES = ['admin', 'manager', 'supervisor', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  /** The secret presented as `Authorization: Bearer <key>` or `X-API-Key`. Never logged. */
+  readonly key: string;
+  readonly tenantId: string;
+  readonly roles: readonly Role[];
+}
+
+export interface SipRoute {
+  /** E.164 prefix with `+`, longest match wins; `''` is the default route. */
+  readonly prefix: string;
+  /** host:port of the SIP peer the trunk sends the INVITE to. */
+  readonly target: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_API_KEY = 'waihu-dev-admin-key';
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+const port = z.coerce.number().int().min(1).max(65535);
+const httpUrl = z
+  .string()
+  .url('must be an http(s) URL such as http://127.0.0.1:8088')
+  .refine((v) => /^https?:\/\/[^/]+/.test(v), 'must be an http(s) URL such as http://127.0.0.1:8088');
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
+const zone = z.string().refine((v) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Asia/Shanghai');
+
+const apiKeys = z.string().transform((raw, ctx): ApiKey[] => {
+  const keys: ApiKey[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [key, tenantId, roleList] = entry.split(':');
+    const roles = (roleList ?? '').split('|').filter(Boolean);
+    const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    if (
+      !key ||
+      key.length < 16 ||
+      !tenantId ||
+      !/^[A-Za-z0-9_-]{1,64}$/.test(tenantId) ||
+      !roles.length ||
+      bad.length
+    ) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        // Never echo the key itself: it is a secret.
+        message: `each entry must be key:tenant:role|role with a key of at least 16 characters and roles from ${ROLES.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    keys.push({ key, tenantId, roles: roles as Role[] });
+  }
+  if (!keys.length) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'at least one key is required' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const periods = z.string().transform((raw, ctx) => {
+  const out: { start: string; end: string }[] = [];
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [start, end] = part.split('-');
+    if (!start || !end || !hhmm.test(start) || !hhmm.test(end) || start === end) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${part}" is not HH:mm-HH:mm` });
+      return z.NEVER;
+    }
+    out.push({ start, end });
+  }
+  return out;
+});
+
+const sipRoutes = z.string().transform((raw, ctx): SipRoute[] => {
+  const out: SipRoute[] = [];
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [prefix, target] = part.split('=');
+    if (
+      prefix === undefined ||
+      target === undefined ||
+      !/^\+\d{1,15}$/.test(prefix) ||
+      !hostPort.safeParse(target).success
+    ) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${part}" is not +prefix=host:port` });
+      return z.NEVER;
+    }
+    out.push({ prefix, target });
+  }
+  return out;
+});
+
+const schema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_KEYS: apiKeys.default(`${DEV_API_KEY}:demo:admin`),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/[^/]+\/[A-Za-z0-9_-]+/, 'must be mongodb://host:port/database')
+    .default('mongodb://127.0.0.1:27017/waihu'),
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('waihu-campaign'),
+  TEMPORAL_MEDIA_TASK_QUEUE: z.string().min(1).default('waihu-media'),
+  TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
+  ARI_URL: httpUrl.default('http://127.0.0.1:8088'),
+  ARI_USERNAME: z.string().min(1).default('waihu'),
+  ARI_PASSWORD: z.string().min(1).default('waihu-secret'),
+  ARI_APP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('waihu'),
+  SIP_TRUNK_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('carrier'),
+  SIP_DEFAULT_TARGET: hostPort.default('127.0.0.1:5072'),
+  SIP_ROUTES: sipRoutes.default(''),
+  RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
+  MAX_CALL_SECONDS: z.coerce.number().int().min(10).max(7200).default(1800),
+  TTS_CHROOT: z.string().default(''),
+  TTS_SOUNDS_DIR: z.string().min(1).default('/usr/share/asterisk/sounds/custom/waihu'),
+  TTS_VOICE: z.string().min(1).default('cmn'),
+  DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
+  BLOCKED_HOURS: periods.default('12:00-14:00,21:00-09:00'),
+  DEFAULT_PROMPT: z.string().min(1).max(500).default('您好，这里是外呼机器人的测试来电，感谢您的接听，再见。'),
+});
+
+export type Config = Readonly<{
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  api: Readonly<{ host: string; port: number; keys: readonly ApiKey[]; usesDevKey: boolean }>;
+  mongodbUri: string;
+  temporal: Readonly<{ address: string; namespace: string; taskQueue: string; mediaTaskQueue: string; uiUrl: string }>;
+  ari: Readonly<{ url: string; username: string; password: string; app: string }>;
+  sip: Readonly<{ trunkEndpoint: string; defaultTarget: string; routes: readonly SipRoute[] }>;
+  call: Readonly<{ ringTimeoutSeconds: number; maxCallSeconds: number; defaultPrompt: string }>;
+  tts: Readonly<{ chroot: string; soundsDir: string; voice: string }>;
+  tenantDefaults: Readonly<{ timezone: string; blockedHours: readonly { start: string; end: string }[] }>;
+}>;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.values(o).forEach(deepFreeze);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Validate `env` once; throws {@link ConfigError} naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" so that `FOO= cmd` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    logLevel: e.LOG_LEVEL,
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      keys: e.API_KEYS,
+      usesDevKey: e.API_KEYS.some((k) => k.key === DEV_API_KEY),
+    },
+    mongodbUri: e.MONGODB_URI,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      mediaTaskQueue: e.TEMPORAL_MEDIA_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    },
+    ari: { url: e.ARI_URL.replace(/\/$/, ''), username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP },
+    sip: { trunkEndpoint: e.SIP_TRUNK_ENDPOINT, defaultTarget: e.SIP_DEFAULT_TARGET, routes: e.SIP_ROUTES },
+    call: {
+      ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
+      maxCallSeconds: e.MAX_CALL_SECONDS,
+      defaultPrompt: e.DEFAULT_PROMPT,
+    },
+    tts: { chroot: e.TTS_CHROOT, soundsDir: e.TTS_SOUNDS_DIR.replace(/\/$/, ''), voice: e.TTS_VOICE },
+    tenantDefaults: { timezone: e.DEFAULT_TIMEZONE, blockedHours: e.BLOCKED_HOURS },
+  });
+}
+
+/** Entry-point helper: load or print the one-line error and exit 1. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The neutral contract between the API, the workflows and the activities: workflow inputs, signals and queries.
+ * Nothing heavy lives here: it is imported by the workflow bundle.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CallingCalendar } from '../src/calendar';
+import type { CallResultCode, HangupBy } from '../src/call-result';
+
+export type TaskStatus = 'NOT_STARTED' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
+
+export interface RetryPolicy {
+  /** Results that trigger a redial. */
+  reasons: CallResultCode[];
+  /** Redials after the first attempt, 0–3. */
+  maxRetries: number;
+  /** Minutes between the end of an attempt and the redial, 1–180. */
+  intervalMinutes: number;
+}
+
+/** What a campaign needs to know about its task; copied into the workflow input when the task starts. */
+export interface CampaignTask {
+  tenantId: string;
+  taskId: string;
+  /** The calendar in the task's own zone; a contact's zone, when given, replaces `timezone`. */
+  calendar: CallingCalendar;
+  retry: RetryPolicy;
+  aiSeats: number;
+  totalContacts: number;
+  pageSize: number;
+  /** Robot prompt played to an answered callee. */
+  prompt: string;
+  /** Task queue of the processes that hold an ARI connection. */
+  mediaTaskQueue: string;
+  callerNumber?: string;
+}
+
+/** State carried across continue-as-new: small, whatever the size of the campaign. */
+export interface CampaignState {
+  /** Index of the next contact to dispatch. */
+  cursor: number;
+  /** Contacts whose child workflow has started and not yet reported back. */
+  inFlight: number[];
+  finished: number;
+  seats: number;
+  paused: boolean;
+  cancelled: boolean;
+  byResult: Partial<Record<CallResultCode, number>>;
+}
+
+export interface CampaignInput {
+  task: CampaignTask;
+  state?: CampaignState;
+}
+
+export interface CampaignProgress {
+  status: TaskStatus;
+  total: number;
+  dispatched: number;
+  inFlight: number;
+  finished: number;
+  seats: number;
+  byResult: Partial<Record<CallResultCode, number>>;
+}
+
+export interface ContactRef {
+  /** 0-based position in the task's list; stable for the life of the task. */
+  index: number;
+  phone: string;
+  name?: string;
+  timezone?: string;
+  variables: Record<string, string>;
+}
+
+export interface ContactCallInput {
+  task: Pick<CampaignTask, 'tenantId' | 'taskId' | 'calendar' | 'retry' | 'prompt' | 'mediaTaskQueue' | 'callerNumber'>;
+  contact: ContactRef;
+  /** Stable id of the campaign workflow, which survives its continue-as-new runs. */
+  campaignWorkflowId: string;
+}
+
+/** What one dial attempt observed. Outcomes are values: a busy callee is a result, not an error. */
+export interface AttemptOutcome {
+  attemptId: string;
+  attempt: number;
+  code: CallResultCode;
+  label: string;
+  hangupBy: HangupBy;
+  cause?: number;
+  causeText?: string;
+  /** ISO instants (UTC). */
+  startedAt: string;
+  answeredAt?: string;
+  endedAt: string;
+  ringSeconds: number;
+  talkSeconds: number;
+  dtmf: string[];
+  /** Set when the attempt's outcome was reconstructed after a lost activity result. */
+  note?: string;
+}
+
+export type PlaceCallResult =
+  | { kind: 'completed'; outcome: AttemptOutcome }
+  /** The dial-time re-check found the calendar closed; nothing was dialled. */
+  | { kind: 'window-closed'; checkedAt: string; reopensAt?: string };
+
+export interface PlaceCallInput {
+  tenantId: string;
+  taskId: string;
+  contactIndex: number;
+  attempt: number;
+  attemptId: string;
+  phone: string;
+  prompt: string;
+  calendar: CallingCalendar;
+  callerNumber?: string;
+}
+
+export interface ContactFinished {
+  index: number;
+  code?: CallResultCode;
+}
+
+export interface ContactCallResult {
+  index: number;
+  attempts: number;
+  final?: AttemptOutcome;
+  /** Why no call was placed at all, if none was. */
+  skipped?: 'NO_OPENING';
+}
+
+export const contactFinishedSignal = defineSignal<[ContactFinished]>('contactFinished');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal('cancel');
+export const setSeatsSignal = defineSignal<[number]>('setSeats');
+export const progressQuery = defineQuery<CampaignProgress>('progress');

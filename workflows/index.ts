@@ -1,0 +1,3 @@
+/** The workflow bundle's entry: every workflow type the worker serves. */
+export { campaignWorkflow } from './campaign';
+export { contactCallWorkflow } from './contact-call';
