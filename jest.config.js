@@ -5,9 +5,17 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/config', '<rootDir>/api', '<rootDir>/activities', '<rootDir>/workflows', '<rootDir>/test'],
+  roots: [
+    '<rootDir>/src',
+    '<rootDir>/config',
+    '<rootDir>/api',
+    '<rootDir>/activities',
+    '<rootDir>/workflows',
+    '<rootDir>/test',
+  ],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   testTimeout: 120_000,
   // Workers, ARI websockets and sipp children are closed in afterAll; anything left is a bug worth seeing.
   detectOpenHandles: false,

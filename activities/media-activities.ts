@@ -41,6 +41,7 @@ export function dialEndpoint(phone: string, deps: Pick<MediaActivityDeps, 'sip'>
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
 
 export function createMediaActivities(deps: MediaActivityDeps) {
@@ -104,7 +105,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<void> {
     const cap = new Promise<'cap'>((resolve) => setTimeout(() => resolve('cap'), maxCallMs).unref());
     const played = await Promise.race([ari.play(session, media, `${session.id}-p1`), cap]);
-    if (played === 'failed') logger.warn({ channelId: session.id, media }, 'prompt playback failed');
+    if (played === 'failed') {
+      // Asterisk also reports a playback cut short by the callee's hang-up as failed; only warn if the call is up.
+      const gone = await Promise.race([session.destroyed.then(() => true), sleep(300).then(() => false)]);
+      if (!gone) logger.warn({ channelId: session.id, media }, 'prompt playback failed');
+    }
     await ari.hangup(session);
   }
 

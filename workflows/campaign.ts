@@ -41,7 +41,7 @@ const acts = proxyActivities<ReturnType<typeof createCampaignActivities>>({
 });
 
 /** Continue-as-new well before Temporal's 10,240-event warning, even if the server does not suggest it. */
-const MAX_HISTORY_EVENTS = 8000;
+const DEFAULT_HISTORY_EVENT_LIMIT = 8000;
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
   const { task } = input;
@@ -53,6 +53,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     paused: false,
     cancelled: false,
     byResult: {},
+    generation: 0,
   };
   const inFlight = new Set(state.inFlight);
   let status: TaskStatus = 'RUNNING';
@@ -65,6 +66,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     finished: state.finished,
     seats: state.seats,
     byResult: { ...state.byResult },
+    generation: state.generation,
   });
 
   setHandler(contactFinishedSignal, ({ index, code }) => {
@@ -102,9 +104,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     if (state.cancelled || (allDispatched() && inFlight.size === 0)) break;
 
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {
+    if (info.continueAsNewSuggested || info.historyLength > (task.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT)) {
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof campaignWorkflow>({ task, state: { ...state, inFlight: [...inFlight] } });
+      return await continueAsNew<typeof campaignWorkflow>({
+        task,
+        state: { ...state, inFlight: [...inFlight], generation: state.generation + 1 },
+      });
     }
 
     // Dispatch only while the task's calendar is open; a signal (pause, cancel) cuts the wait short.

@@ -32,6 +32,8 @@ export interface CampaignTask {
   /** Task queue of the processes that hold an ARI connection. */
   mediaTaskQueue: string;
   callerNumber?: string;
+  /** Continue-as-new once the history has this many events (default 8,000, under Temporal's 10,240 warning). */
+  historyEventLimit?: number;
 }
 
 /** State carried across continue-as-new: small, whatever the size of the campaign. */
@@ -45,6 +47,8 @@ export interface CampaignState {
   paused: boolean;
   cancelled: boolean;
   byResult: Partial<Record<CallResultCode, number>>;
+  /** How many times this campaign has continued as new. */
+  generation: number;
 }
 
 export interface CampaignInput {
@@ -60,6 +64,7 @@ export interface CampaignProgress {
   finished: number;
   seats: number;
   byResult: Partial<Record<CallResultCode, number>>;
+  generation: number;
 }
 
 export interface ContactRef {

@@ -99,6 +99,7 @@ export interface OriginateRequest {
 export class AriAdapter {
   private readonly sessions = new Map<string, ChannelSession>();
   private connected = false;
+  private started = false;
   private stopped = false;
 
   private constructor(
@@ -114,6 +115,7 @@ export class AriAdapter {
     adapter.wire();
     await client.start(cfg.app);
     adapter.connected = true;
+    adapter.started = true;
     logger.info({ url: cfg.url, app: cfg.app }, 'ARI connected');
     return adapter;
   }
@@ -147,9 +149,10 @@ export class AriAdapter {
       this.logger.warn({ err }, 'ARI websocket lost; reconnecting');
     });
     c.on('WebSocketConnected', () => {
-      const wasDown = !this.connected;
+      // The first connection is announced by connect(); only a re-connection needs reconciling.
+      if (!this.started || this.connected) return;
       this.connected = true;
-      if (wasDown) void this.reconcile();
+      void this.reconcile();
     });
     c.on('WebSocketMaxRetries', (err) => {
       this.connected = false;

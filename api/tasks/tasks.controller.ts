@@ -2,6 +2,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { IsString } from 'class-validator';
 import { ValidationFailed } from '../../src/errors';
 import { CurrentPrincipal, Roles, seesFullNumbers, type Principal } from '../auth/auth';
 import { validateInto } from '../common/validation';
@@ -11,7 +12,9 @@ import { TasksService } from './tasks.service';
 /** Upload cap for one call list. */
 export const MAX_LIST_BYTES = 64 * 1024 * 1024;
 
+/** The multipart form's text part; the file part arrives through the interceptor. */
 class CreateTaskForm {
+  @IsString()
   definition!: string;
 }
 

@@ -1,0 +1,220 @@
+/**
+ * The walking skeleton, end to end on real servers.
+ * Real: the NestJS API (in process, over HTTP via supertest), the Temporal dev server and SDK workers (in process),
+ * FerretDB (MongoDB protocol), Asterisk 22 over ARI, espeak-ng TTS in the Asterisk root, and one sipp callee per
+ * behaviour on loopback. Nothing is faked.
+ *
+ * One list holds one number per sipp behaviour; number → callee routing is the product's own prefix routing
+ * (SIP_ROUTES), each route pointing at one sipp process.
+ */
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createLogger } from '../../activities/logger';
+import { buildWorkers, type WorkerHandles } from '../../activities/worker-setup';
+import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
+import { zoneWhereOpenNow } from '../support/calendar';
+import { servers, testConfig, uniqueName } from '../support/servers';
+import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
+
+const KEY = 'e2e-manager-key-0123456789';
+const AUDITOR_KEY = 'e2e-auditor-key-0123456789';
+const OTHER_TENANT_KEY = 'e2e-other-tenant-key-01234';
+const TENANT = uniqueName('tenant');
+
+/** number suffix, behaviour, expected result, expected hang-up side */
+const CASES: [string, Behaviour, string, string][] = [
+  ['01', 'answer', '呼叫成功', 'ROBOT'],
+  ['02', 'busy', '用户占线', 'SYSTEM'],
+  ['03', 'no-answer', '无应答', 'SYSTEM'],
+  ['04', 'decline', '用户无法接通(拒绝)', 'USER'],
+  ['05', 'not-found', '空号', 'SYSTEM'],
+  ['06', 'unavailable', '无应答', 'SYSTEM'],
+  ['07', 'congestion', '呼损', 'SYSTEM'],
+  ['08', 'callee-hangup', '呼叫成功', 'USER'],
+  ['09', 'dtmf', '呼叫成功', 'ROBOT'],
+];
+const phoneOf = (suffix: string) => `+86138000000${suffix}`;
+const SIP_BASE_PORT = 5172;
+
+let callees: SippCallee[] = [];
+let workers: WorkerHandles;
+let workerRun: Promise<void>;
+let ports: AppPorts;
+let app: INestApplication;
+
+beforeAll(async () => {
+  callees = await Promise.all(CASES.map(([, behaviour], i) => startCallee(behaviour, SIP_BASE_PORT + i)));
+  const taskQueue = uniqueName('e2e-');
+  const config = testConfig({
+    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_e2e_')}`,
+    API_KEYS: `${KEY}:${TENANT}:manager|supervisor,${AUDITOR_KEY}:${TENANT}:auditor,${OTHER_TENANT_KEY}:${uniqueName('other')}:manager`,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_MEDIA_TASK_QUEUE: `${taskQueue}-media`,
+    ARI_APP: uniqueName('waihu'),
+    TTS_CHROOT: servers.asteriskRoot,
+    RING_TIMEOUT_SECONDS: '6',
+    SIP_ROUTES: CASES.map(([suffix], i) => `${phoneOf(suffix)}=127.0.0.1:${SIP_BASE_PORT + i}`).join(','),
+  });
+  const logger = createLogger(config.logLevel, 'e2e');
+  workers = await buildWorkers(config, logger);
+  workerRun = workers.run();
+  ports = await openPorts(config, logger);
+  app = await createApp(ports);
+  await app.init();
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (ports) await closePorts(ports);
+  workers?.shutdown();
+  await workerRun;
+  await workers?.close();
+  stopCallees(callees);
+});
+
+const auth = (key = KEY) => ({ Authorization: `Bearer ${key}` });
+
+async function waitForStatus(taskId: string, statuses: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(app.getHttpServer()).get(`/tasks/${taskId}`).set(auth());
+    expect(res.status).toBe(200);
+    if (statuses.includes(res.body.status)) return res.body;
+    if (Date.now() > deadline)
+      throw new Error(`task ${taskId} still ${res.body.status}: ${JSON.stringify(res.body.progress)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+describe('walking skeleton: CSV → campaign → ARI calls → results', () => {
+  it('reports Temporal, MongoDB and ARI up on /health without credentials', async () => {
+    const res = await request(app.getHttpServer()).get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'up',
+      checks: { temporal: { status: 'up' }, mongodb: { status: 'up' }, ari: { status: 'up' } },
+    });
+  });
+
+  it('places one real call per behaviour and records the seed result of each', async () => {
+    const csv = ['用户号码,用户名称', ...CASES.map(([suffix, behaviour]) => `${phoneOf(suffix)},${behaviour}`)].join(
+      '\n',
+    );
+    const definition = {
+      name: '端到端_skeleton',
+      description: 'one number per sipp behaviour',
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      workingWindows: [{ start: '00:00', end: '23:59' }],
+      timezone: zoneWhereOpenNow(),
+      aiSeats: 9,
+    };
+    const created = await request(app.getHttpServer())
+      .post('/tasks')
+      .set(auth())
+      .field('definition', JSON.stringify(definition))
+      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv');
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ totalContacts: 9, status: 'RUNNING' });
+
+    const done = await waitForStatus(created.body.id, ['COMPLETED'], 150_000);
+    expect(done.stats.attempts).toBe(9);
+
+    const details = await request(app.getHttpServer()).get(`/tasks/${created.body.id}/details?pageSize=20`).set(auth());
+    expect(details.status).toBe(200);
+    expect(details.body.total).toBe(9);
+    const byPhone = new Map<string, Record<string, unknown>>(
+      details.body.items.map((r: { phone: string }) => [r.phone, r]),
+    );
+    for (const [suffix, behaviour, label, hangupBy] of CASES) {
+      const row = byPhone.get(phoneOf(suffix));
+      expect({ behaviour, label: row?.resultLabel, hangupBy: row?.hangupBy }).toEqual({ behaviour, label, hangupBy });
+      expect(typeof row?.startedAt).toBe('string');
+      expect(typeof row?.endedAt).toBe('string');
+      if (label === '呼叫成功') {
+        expect(typeof row?.answeredAt).toBe('string');
+        expect(row?.talkSeconds).toBeGreaterThan(0.5);
+      } else {
+        expect(row?.answeredAt).toBeUndefined();
+        expect(row?.talkSeconds).toBe(0);
+      }
+    }
+    // The robot played the whole Mandarin prompt (several seconds) before hanging up; the callee who hung up
+    // after ~1.5 s cut it short.
+    const robotEnded = byPhone.get(phoneOf('01'))!;
+    const calleeEnded = byPhone.get(phoneOf('08'))!;
+    expect(robotEnded.talkSeconds as number).toBeGreaterThan(calleeEnded.talkSeconds as number);
+    // The no-answer callee rang until the configured ring timeout (6 s).
+    expect(byPhone.get(phoneOf('03'))!.ringSeconds as number).toBeGreaterThanOrEqual(5);
+
+    // Auditors read masked numbers; another tenant cannot see the task at all.
+    const audited = await request(app.getHttpServer()).get(`/tasks/${created.body.id}/details`).set(auth(AUDITOR_KEY));
+    expect(audited.status).toBe(200);
+    expect(audited.body.items.map((r: { phone: string }) => r.phone)).toContain('+86138****0001');
+    const other = await request(app.getHttpServer())
+      .get(`/tasks/${created.body.id}/details`)
+      .set(auth(OTHER_TENANT_KEY));
+    expect(other.status).toBe(404);
+  }, 200_000);
+
+  it('rejects a list with a bad row, naming row and column, and writes nothing', async () => {
+    const before = await request(app.getHttpServer()).get('/tasks').set(auth());
+    const res = await request(app.getHttpServer())
+      .post('/tasks')
+      .set(auth())
+      .field(
+        'definition',
+        JSON.stringify({ name: 'bad_list', workingDays: [1], workingWindows: [{ start: '09:00', end: '12:00' }] }),
+      )
+      .attach('file', Buffer.from('phone\n13800138000\nnot-a-number\n', 'utf8'), 'list.csv');
+    expect(res.status).toBe(422);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.errors).toEqual([{ field: 'phone', row: 3, value: 'not-a-number', reason: expect.any(String) }]);
+    const after = await request(app.getHttpServer()).get('/tasks').set(auth());
+    expect(after.body.total).toBe(before.body.total);
+  });
+
+  it('rejects a definition with overlapping windows or a window inside blocked hours, naming the field', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/tasks')
+      .set(auth())
+      .field(
+        'definition',
+        JSON.stringify({
+          name: 'bad_windows',
+          workingDays: [1],
+          workingWindows: [
+            { start: '09:00', end: '11:00' },
+            { start: '10:00', end: '11:30' },
+          ],
+        }),
+      )
+      .attach('file', Buffer.from('phone\n13800138000\n', 'utf8'), 'list.csv');
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ field: 'workingWindows.1', reason: 'overlaps workingWindows.0' }),
+    ]);
+
+    const blocked = await request(app.getHttpServer())
+      .post('/tasks')
+      .set(auth())
+      .field(
+        'definition',
+        JSON.stringify({ name: 'night', workingDays: [1], workingWindows: [{ start: '22:00', end: '23:00' }] }),
+      )
+      .attach('file', Buffer.from('phone\n13800138000\n', 'utf8'), 'list.csv');
+    expect(blocked.status).toBe(422);
+    expect(blocked.body.errors[0]).toMatchObject({ field: 'workingWindows.0' });
+    expect(blocked.body.errors[0].reason).toMatch(/blocked hours/);
+  });
+
+  it('authenticates every route and checks roles', async () => {
+    expect((await request(app.getHttpServer()).get('/tasks')).status).toBe(401);
+    expect((await request(app.getHttpServer()).get('/tasks').set(auth('wrong-key-wrong-key-wrong'))).status).toBe(401);
+    const forbidden = await request(app.getHttpServer())
+      .post('/tasks')
+      .set(auth(AUDITOR_KEY))
+      .field('definition', '{}');
+    expect(forbidden.status).toBe(403);
+    expect((await request(app.getHttpServer()).get('/tasks').set(auth(AUDITOR_KEY))).status).toBe(200);
+  });
+});
