@@ -57,7 +57,6 @@ export async function closePorts(ports: AppPorts): Promise<void> {
 export async function createApp(ports: AppPorts): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(ports), { logger: ['error', 'warn'] });
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle('Waihu (外呼)')
     .setDescription('AI-robot outbound call campaigns: tasks, call lists, progress and per-call records.')
