@@ -37,6 +37,11 @@ export TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT:-7233}
 export TEMPORAL_TEST_ADDRESS=127.0.0.1:${TEMPORAL_TEST_PORT:-7244}
 export TEST_MONGODB_BASE=mongodb://127.0.0.1:${FERRETDB_PORT:-27017}
 export ASTERISK_ROOT
+# A FerretDB started here keeps its data in a throwaway directory, emptied first; a running one is reused.
+if ! bash scripts/ferretdb.sh status >/dev/null 2>&1; then
+  export FERRETDB_DATA="$WAIHU_RUN/ferretdb-test"
+  rm -rf "$FERRETDB_DATA"
+fi
 ensure ferretdb
 ensure temporal
 ensure temporal-test-server

@@ -87,16 +87,15 @@ export class TasksService {
         });
     });
     const sorted = windows.map((w, i) => ({ ...w, i })).sort((a, b) => a.start.localeCompare(b.start));
-    for (let k = 1; k < sorted.length; k++) {
+    sorted.forEach((cur, k) => {
       const prev = sorted[k - 1];
-      const cur = sorted[k];
-      if (cur.start < prev.end)
+      if (prev && cur.start < prev.end)
         problems.push({
           field: `workingWindows.${cur.i}`,
           value: `${cur.start}-${cur.end}`,
           reason: `overlaps workingWindows.${prev.i}`,
         });
-    }
+    });
     if (!problems.length) {
       windows.forEach((w, i) => {
         if (!openSegments({ windows: [w], blocked: [...this.config.tenantDefaults.blockedHours] }).length)

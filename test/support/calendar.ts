@@ -10,10 +10,12 @@ export function zoneWhereOpenNow(minutesLeft = 45): string {
     const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
     const local = DateTime.now().setZone(zone);
     const minute = local.hour * 60 + local.minute;
-    const open = [
-      [9 * 60, 12 * 60],
-      [14 * 60, 21 * 60],
-    ].some(([s, e]) => minute >= s + 5 && minute <= e - minutesLeft);
+    const open = (
+      [
+        [9 * 60, 12 * 60],
+        [14 * 60, 21 * 60],
+      ] as const
+    ).some(([s, e]) => minute >= s + 5 && minute <= e - minutesLeft);
     if (open) return zone;
   }
   throw new Error('no zone found with open hours now');

@@ -165,7 +165,8 @@ describe('campaignWorkflow', () => {
     const c0 = h.dialled.filter((d) => d.input.contactIndex === 0);
     expect(c0.map((d) => d.input.attemptId.split('-').slice(-1)[0])).toEqual(['1', '2']);
     // The redial waits the interval (time-skipped): at least 30 minutes of workflow time between the two attempts.
-    expect(c0[1].scheduledMs - c0[0].scheduledMs).toBeGreaterThanOrEqual(30 * 60_000);
+    const [first, second] = c0;
+    expect(second && first && second.scheduledMs - first.scheduledMs).toBeGreaterThanOrEqual(30 * 60_000);
     // 空号 is not a selected reason: no redial.
     expect(h.dialled.filter((d) => d.input.contactIndex === 1)).toHaveLength(1);
   });
