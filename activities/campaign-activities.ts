@@ -53,9 +53,10 @@ export function createCampaignActivities({ tasks, pages, calls, logger }: Campai
       const task = await taskOrFail(tenantId, taskId);
       const page = await pages.get(tenantId, taskId, Math.floor(contactIndex / task.pageSize));
       const phone = page?.contacts[contactIndex % task.pageSize]?.phone ?? '';
-      const first = await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone });
+      // The dial activity already stored the record; finalising again is a no-op that covers older executions.
+      await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone });
       await pages.setLastAttempt(tenantId, taskId, task.pageSize, contactIndex, toLastAttempt(outcome));
-      if (first) await tasks.countAttempt(tenantId, taskId, outcome);
+      if (await calls.markCounted(tenantId, outcome.attemptId)) await tasks.countAttempt(tenantId, taskId, outcome);
       logger.info(
         {
           taskId,

@@ -101,6 +101,33 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     };
   }
 
+  /** The call record is final as soon as the call ends, so a retried execution returns it instead of dialling. */
+  async function store(input: PlaceCallInput, outcome: AttemptOutcome): Promise<void> {
+    await calls.finalize(input.tenantId, outcome, {
+      taskId: input.taskId,
+      contactIndex: input.contactIndex,
+      phone: input.phone,
+    });
+  }
+
+  /** An attempt that reached no callee: 呼损, ended by the system. */
+  function lostOutcome(input: PlaceCallInput, startedAt: number, note: string): AttemptOutcome {
+    const c = classifyCall({ answered: false, hungUpByUs: false, systemFailure: true });
+    return {
+      attemptId: input.attemptId,
+      attempt: input.attempt,
+      code: c.code,
+      label: c.label,
+      hangupBy: c.hangupBy,
+      startedAt: iso(startedAt),
+      endedAt: iso(Math.max(now(), startedAt)),
+      ringSeconds: 0,
+      talkSeconds: 0,
+      dtmf: [],
+      note,
+    };
+  }
+
   /** Answered: play the robot's prompt, then the robot hangs up (unless the callee already did). */
   async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<void> {
     const cap = new Promise<'cap'>((resolve) => setTimeout(() => resolve('cap'), maxCallMs).unref());
@@ -135,6 +162,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
 
       let session: ChannelSession;
       let startedAt: number;
+      let takenOver = false;
       if (claim.claimed) {
         startedAt = now();
         try {
@@ -146,23 +174,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           });
         } catch (err) {
           logger.warn({ attemptId: input.attemptId, err }, 'originate rejected');
-          const c = classifyCall({ answered: false, hungUpByUs: false, systemFailure: true });
-          return {
-            kind: 'completed',
-            outcome: {
-              attemptId: input.attemptId,
-              attempt: input.attempt,
-              code: c.code,
-              label: c.label,
-              hangupBy: c.hangupBy,
-              startedAt: iso(startedAt),
-              endedAt: iso(now()),
-              ringSeconds: 0,
-              talkSeconds: 0,
-              dtmf: [],
-              note: `originate rejected: ${(err as Error).message}`,
-            },
-          };
+          const outcome = lostOutcome(input, startedAt, `originate rejected: ${(err as Error).message}`);
+          await store(input, outcome);
+          return { kind: 'completed', outcome };
         }
       } else {
         // A previous execution of this activity claimed the attempt. Never dial it again.
@@ -183,18 +197,28 @@ export function createMediaActivities(deps: MediaActivityDeps) {
               dtmf: existing.dtmf ?? [],
               ...(existing.answeredAt ? { answeredAt: existing.answeredAt.toISOString() } : {}),
               ...(existing.cause !== undefined ? { cause: existing.cause } : {}),
+              ...(existing.causeText ? { causeText: existing.causeText } : {}),
+              ...(existing.note ? { note: existing.note } : {}),
             },
           };
         }
         startedAt = existing.claimedAt.getTime();
-        if (!(await ari.channelExists(input.attemptId))) {
-          logger.warn({ attemptId: input.attemptId }, 'attempt was claimed by a lost execution; recording it as lost');
-          session = ari.attach(input.attemptId);
-          session.onDestroyed({ at: now(), lost: true });
-        } else {
-          logger.info({ attemptId: input.attemptId }, 'following the channel of a previous execution');
-          session = ari.attach(input.attemptId);
+        const adopted = await ari.adopt(input.attemptId);
+        if (!adopted) {
+          logger.warn(
+            { attemptId: input.attemptId },
+            'attempt was claimed by a lost execution and its channel is gone',
+          );
+          const outcome = lostOutcome(input, startedAt, 'claimed by a lost execution; its channel is gone');
+          await store(input, outcome);
+          return { kind: 'completed', outcome };
         }
+        // The dialog state of the lost execution is gone with it: the robot ends the call politely and records it.
+        logger.warn({ attemptId: input.attemptId }, 'taking over the live channel of a lost execution; hanging up');
+        session = adopted.session;
+        takenOver = true;
+        if (adopted.up) session.onAnswered(now());
+        await ari.hangup(session);
       }
 
       const first = await withHeartbeat(
@@ -204,9 +228,13 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         ]),
         session,
       );
-      if (first === 'answered') await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
+      if (first === 'answered' && !takenOver) {
+        await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
+      }
       const destroyed = await withHeartbeat(session.destroyed, session);
       const outcome = outcomeOf(input, session, startedAt, destroyed);
+      if (takenOver) outcome.note = 'taken over from a lost execution; answer time is the takeover time';
+      await store(input, outcome);
       logger.info(
         { attemptId: input.attemptId, result: outcome.code, cause: outcome.cause, hangupBy: outcome.hangupBy },
         'call ended',

@@ -187,13 +187,27 @@ export class AriAdapter {
     }
   }
 
-  /** Follow an existing channel (after an activity retry) under the same session contract. */
-  attach(channelId: string): ChannelSession {
-    const existing = this.sessions.get(channelId);
-    if (existing) return existing;
-    const s = new ChannelSession(channelId);
-    this.sessions.set(channelId, s);
-    return s;
+  /**
+   * Take over a channel placed by an earlier execution of the same attempt, possibly from another worker whose ARI
+   * application (and so whose event stream) is gone: subscribe this application to the channel's events, then read
+   * its state. Returns undefined when Asterisk no longer has the channel.
+   */
+  async adopt(channelId: string): Promise<{ session: ChannelSession; up: boolean } | undefined> {
+    let session = this.sessions.get(channelId);
+    if (!session) {
+      session = new ChannelSession(channelId);
+      this.sessions.set(channelId, session);
+    }
+    try {
+      await this.client.applications.subscribe({ applicationName: this.cfg.app, eventSource: `channel:${channelId}` });
+      const channel = await this.client.channels.get({ channelId });
+      return { session, up: channel.state === 'Up' };
+    } catch (err) {
+      if (!isNotFound(err) && !isUnprocessable(err)) throw err;
+      this.sessions.delete(channelId);
+      session.onDestroyed({ at: Date.now(), lost: true });
+      return undefined;
+    }
   }
 
   /**
@@ -252,6 +266,12 @@ export class AriAdapter {
     this.client.stop();
     return Promise.resolve();
   }
+}
+
+/** ARI answers 422 to a subscription for an event source that does not exist (any more). */
+function isUnprocessable(err: unknown): boolean {
+  const e = err as { message?: string; statusCode?: number };
+  return e?.statusCode === 422 || /unprocessable|does not exist|422/i.test(e?.message ?? '');
 }
 
 function isNotFound(err: unknown): boolean {

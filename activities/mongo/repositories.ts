@@ -128,10 +128,7 @@ export class CallRepository {
     }
   }
 
-  /**
-   * Store the final outcome. Returns true only the first time, so counters are incremented once per attempt
-   * even when the recording activity is retried.
-   */
+  /** Store the final outcome (idempotent: a record that is already final is left as it is). */
   async finalize(
     tenantId: string,
     o: AttemptOutcome,
@@ -169,6 +166,17 @@ export class CallRepository {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * Mark the attempt as counted in its task's statistics. True only the first time, so counters move once per
+   * attempt however often the recording activity is retried.
+   */
+  async markCounted(tenantId: string, attemptId: string): Promise<boolean> {
+    const res = await this.m.calls
+      .updateOne({ _id: attemptId, tenantId, counted: { $ne: true } }, { $set: { counted: true } })
+      .exec();
+    return res.modifiedCount === 1;
   }
 
   async get(tenantId: string, attemptId: string): Promise<CallDoc | null> {

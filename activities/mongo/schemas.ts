@@ -95,6 +95,8 @@ export interface CallDoc {
   dtmf?: string[];
   note?: string;
   claimedAt: Date;
+  /** Set once the attempt is in its task's statistics. */
+  counted?: boolean;
 }
 
 const taskSchema = new Schema<TaskDoc>(
@@ -158,6 +160,7 @@ const callSchema = new Schema<CallDoc>(
     dtmf: [String],
     note: String,
     claimedAt: { type: Date, required: true },
+    counted: Boolean,
   },
   // Hot-path access is by `_id` only; auditors' searches get secondary indexes in a later issue.
   { collection: 'calls', versionKey: false },

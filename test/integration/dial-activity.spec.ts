@@ -1,0 +1,140 @@
+/**
+ * The dial activity's exactly-once guarantee, on real servers.
+ * Real: Asterisk over ARI (two adapters = two worker processes with their own ARI applications), FerretDB, sipp
+ * callees, espeak-ng. The activity runs in @temporalio/testing's MockActivityEnvironment (a real activity Context
+ * without a Temporal server), because what is tested is what a retried execution does.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createLogger } from '../../activities/logger';
+import { AriAdapter } from '../../activities/ari/ari-adapter';
+import { createMediaActivities } from '../../activities/media-activities';
+import { openRepositories, type Repositories } from '../../activities/mongo/connection';
+import { createEspeakTts } from '../../activities/speech/espeak-tts';
+import type { CallingCalendar } from '../../src/calendar';
+import type { PlaceCallInput } from '../../workflows/definitions';
+import { TrunkObserver } from '../support/asterisk';
+import { servers, testConfig, uniqueName } from '../support/servers';
+import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
+
+const ANSWER_PORT = 5191;
+const alwaysOpen: CallingCalendar = {
+  timezone: 'UTC',
+  workingDays: [1, 2, 3, 4, 5, 6, 7],
+  windows: [{ start: '00:00', end: '23:59' }],
+  blocked: [],
+};
+const closedNow = (): CallingCalendar => {
+  const hour = new Date().getUTCHours();
+  const other = (hour + 12) % 24;
+  const hh = String(other).padStart(2, '0');
+  return { ...alwaysOpen, windows: [{ start: `${hh}:00`, end: `${hh}:30` }] };
+};
+
+const config = testConfig({
+  MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_dial_')}`,
+  TTS_CHROOT: servers.asteriskRoot,
+  SIP_DEFAULT_TARGET: `127.0.0.1:${ANSWER_PORT}`,
+  RING_TIMEOUT_SECONDS: '6',
+});
+const logger = createLogger(config.logLevel, 'dial-test');
+let repos: Repositories;
+let callee: SippCallee;
+let trunk: TrunkObserver;
+const adapters: AriAdapter[] = [];
+
+async function adapter(): Promise<AriAdapter> {
+  const a = await AriAdapter.connect({ ...config.ari, app: uniqueName('dial') }, logger);
+  adapters.push(a);
+  return a;
+}
+
+function activities(ari: AriAdapter) {
+  return createMediaActivities({
+    ari,
+    calls: repos.calls,
+    tts: createEspeakTts(config.tts),
+    logger,
+    sip: config.sip,
+    call: config.call,
+    heartbeatMs: 200,
+  });
+}
+
+const input = (calendar = alwaysOpen): PlaceCallInput => {
+  const taskId = uniqueName('t');
+  return {
+    tenantId: 'tenant-dial',
+    taskId,
+    contactIndex: 0,
+    attempt: 1,
+    attemptId: `${taskId}-0-1`,
+    phone: '+8613800000001',
+    prompt: '您好，这是一次测试。',
+    calendar,
+  };
+};
+
+beforeAll(async () => {
+  repos = await openRepositories(config.mongodbUri);
+  callee = await startCallee('answer', ANSWER_PORT);
+  trunk = await TrunkObserver.start(config.ari, uniqueName('observer'));
+});
+
+afterAll(async () => {
+  trunk?.close();
+  for (const a of adapters) await a.close();
+  await repos?.conn.close();
+  stopCallees(callee ? [callee] : []);
+});
+
+describe('placeCall (dial activity)', () => {
+  it('stores the final record as soon as the call ends; a retried execution returns it and dials nothing', async () => {
+    const acts = activities(await adapter());
+    const req = input();
+    const first = await new MockActivityEnvironment().run(acts.placeCall, req);
+    expect(first).toMatchObject({ kind: 'completed', outcome: { code: 'SUCCESS', hangupBy: 'ROBOT' } });
+    expect(await repos.calls.get(req.tenantId, req.attemptId)).toMatchObject({ state: 'final', code: 'SUCCESS' });
+
+    const again = await new MockActivityEnvironment().run(acts.placeCall, req);
+    expect(again).toEqual(first);
+    expect(trunk.channelsCreated(req.attemptId)).toBe(1);
+  });
+
+  it('takes over the live channel of a lost execution instead of dialling the attempt again', async () => {
+    const lost = await adapter();
+    const req = input();
+    // A first execution claims the attempt, dials, and its worker dies while the callee is on the line.
+    expect(await repos.calls.claim({ ...req, _id: req.attemptId })).toEqual({ claimed: true });
+    const session = await lost.originate({
+      channelId: req.attemptId,
+      endpoint: `PJSIP/carrier/sip:8613800000001@127.0.0.1:${ANSWER_PORT}`,
+      timeoutSeconds: 6,
+    });
+    await session.answered;
+    await lost.close();
+
+    const retry = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
+    expect(retry).toMatchObject({
+      kind: 'completed',
+      outcome: { code: 'SUCCESS', hangupBy: 'ROBOT', note: expect.stringMatching(/taken over/) },
+    });
+    // Asterisk created exactly one channel for this attempt: the original one.
+    expect(trunk.channelsCreated(req.attemptId)).toBe(1);
+  });
+
+  it('records a claimed attempt whose channel is gone as 呼损 without dialling', async () => {
+    const req = input();
+    await repos.calls.claim({ ...req, _id: req.attemptId });
+    const r = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
+    expect(r).toMatchObject({ kind: 'completed', outcome: { code: 'CALL_LOSS', label: '呼损', hangupBy: 'SYSTEM' } });
+    expect(trunk.channelsCreated(req.attemptId)).toBe(0);
+  });
+
+  it('re-checks the calendar at dial time and dials nothing in a closed period', async () => {
+    const req = input(closedNow());
+    const r = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
+    expect(r).toMatchObject({ kind: 'window-closed', reopensAt: expect.any(String) });
+    expect(await repos.calls.get(req.tenantId, req.attemptId)).toBeNull();
+    expect(trunk.channelsCreated(req.attemptId)).toBe(0);
+  });
+});
