@@ -28,10 +28,14 @@ start() {
 case "${1:-}" in
 start) start ;;
 stop) stop_pidfile "$NAME" 5 "$MATCH" ;;
-status) running_pid "$NAME" "$MATCH" >/dev/null && log "running" || {
-  log "not running"
-  exit 1
-} ;;
+status)
+  if running_pid "$NAME" "$MATCH" >/dev/null; then
+    log "running"
+  else
+    log "not running"
+    exit 1
+  fi
+  ;;
 *)
   echo "usage: $0 start|stop|status" >&2
   exit 2

@@ -66,12 +66,14 @@ check() {
 # Static checks count as tests: a build or lint failure fails the suite.
 check build npm run --silent build
 check lint npm run --silent lint
+check shellcheck shellcheck scripts/*.sh .ci/run docker/asterisk/entrypoint.sh
 # jest: one process, tiers in sequence (2 cores; the end-to-end tests place real calls).
 set +e
 npx jest --runInBand --json --outputFile="$report" "$@"
 jest_rc=$?
 set -e
 
+# shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
 read -r jest_passed jest_failed < <(node -e '
   const fs = require("fs");
   const f = process.argv[1];

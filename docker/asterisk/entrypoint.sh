@@ -8,6 +8,7 @@ export ASTERISK_SIP_PORT="${ASTERISK_SIP_PORT:-5060}"
 export ASTERISK_VERBOSE="${ASTERISK_VERBOSE:-0}"
 export ASTERISK_BIND="${ASTERISK_BIND:-0.0.0.0}"
 find /etc/asterisk -mindepth 1 -delete
+# shellcheck disable=SC2016,SC2094 # envsubst takes the variable names literally; input and output differ
 for f in /opt/waihu/asterisk-templates/*.conf; do
   envsubst '${ARI_USERNAME} ${ARI_PASSWORD} ${ASTERISK_SIP_PORT} ${ASTERISK_VERBOSE} ${ASTERISK_BIND}' <"$f" >"/etc/asterisk/$(basename "$f")"
 done
