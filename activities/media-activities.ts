@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { isOpenAt, nextOpening } from '../src/calendar';
 import { classifyCall, type CallObservation } from '../src/call-result';
 import type { SipRoute } from '../config/config';
-import type { AriAdapter, ChannelSession } from './ari/ari-adapter';
+import type { AriAdapter, ChannelSession, PlaybackEnd } from './ari/ari-adapter';
 import type { CallRepository } from './mongo/repositories';
 import type { Tts } from './speech/espeak-tts';
 import type { Logger } from './logger';
@@ -39,6 +39,9 @@ export function dialEndpoint(phone: string, deps: Pick<MediaActivityDeps, 'sip'>
   const target = routeFor(phone, deps.sip.routes, deps.sip.defaultTarget);
   return `PJSIP/${deps.sip.trunkEndpoint}/sip:${phone.replace(/^\+/, '')}@${target}`;
 }
+
+/** Sub-outcome of 呼叫成功 (seed §7.3): the script ran to its end and the robot hung up. */
+export const LISTENED_TO_END = '用户听完语音';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -129,15 +132,18 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   }
 
   /** Answered: play the robot's prompt, then the robot hangs up (unless the callee already did). */
-  async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<void> {
+  /** Returns how the prompt ended: played to the end, cut short by the callee, failed, or stopped by the cap. */
+  async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<PlaybackEnd | 'cap'> {
     const cap = new Promise<'cap'>((resolve) => setTimeout(() => resolve('cap'), maxCallMs).unref());
-    const played = await Promise.race([ari.play(session, media, `${session.id}-p1`), cap]);
+    let played = await Promise.race([ari.play(session, media, `${session.id}-p1`), cap]);
     if (played === 'failed') {
       // Asterisk also reports a playback cut short by the callee's hang-up as failed; only warn if the call is up.
       const gone = await Promise.race([session.destroyed.then(() => true), sleep(300).then(() => false)]);
-      if (!gone) logger.warn({ channelId: session.id, media }, 'prompt playback failed');
+      if (gone) played = 'hangup';
+      else logger.warn({ channelId: session.id, media }, 'prompt playback failed');
     }
     await ari.hangup(session);
+    return played;
   }
 
   return {
@@ -199,6 +205,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
               ...(existing.cause !== undefined ? { cause: existing.cause } : {}),
               ...(existing.causeText ? { causeText: existing.causeText } : {}),
               ...(existing.note ? { note: existing.note } : {}),
+              ...(existing.detail ? { detail: existing.detail } : {}),
             },
           };
         }
@@ -228,12 +235,16 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         ]),
         session,
       );
+      let prompt: PlaybackEnd | 'cap' | undefined;
       if (first === 'answered' && !takenOver) {
-        await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
+        prompt = await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
       }
       const destroyed = await withHeartbeat(session.destroyed, session);
       const outcome = outcomeOf(input, session, startedAt, destroyed);
       if (takenOver) outcome.note = 'taken over from a lost execution; answer time is the takeover time';
+      // Seed decision C9: 用户听完语音 — the callee heard the robot to its end and the robot hung up.
+      if (outcome.code === 'SUCCESS' && prompt === 'done' && outcome.hangupBy === 'ROBOT')
+        outcome.detail = LISTENED_TO_END;
       await store(input, outcome);
       logger.info(
         { attemptId: input.attemptId, result: outcome.code, cause: outcome.cause, hangupBy: outcome.hangupBy },

@@ -99,6 +99,8 @@ export interface AttemptOutcome {
   ringSeconds: number;
   talkSeconds: number;
   dtmf: string[];
+  /** Sub-outcome of the result, e.g. 用户听完语音 under 呼叫成功. */
+  detail?: string;
   /** Set when the attempt's outcome was reconstructed after a lost activity result. */
   note?: string;
 }

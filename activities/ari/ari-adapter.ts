@@ -110,7 +110,7 @@ export class AriAdapter {
 
   /** Connect, subscribe to the application and wire the event handlers. Throws if Asterisk is unreachable. */
   static async connect(cfg: AriConfig, logger: Logger): Promise<AriAdapter> {
-    const client = await connect(cfg.url, cfg.username, cfg.password);
+    const client = await quietly(() => connect(cfg.url, cfg.username, cfg.password));
     const adapter = new AriAdapter(client, cfg, logger);
     adapter.wire();
     await client.start(cfg.app);
@@ -265,6 +265,22 @@ export class AriAdapter {
     this.connected = false;
     this.client.stop();
     return Promise.resolve();
+  }
+}
+
+/**
+ * ari-client's bundled swagger-client prints "This API is using a deprecated version of Swagger!" with console.log
+ * on every connect (it reads Asterisk's Swagger 1.2 resource listing). Drop that one line, pass everything else.
+ */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    if (!args.some((a) => JSON.stringify(a)?.includes('deprecated version of Swagger'))) log(...args);
+  };
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
   }
 }
 

@@ -148,6 +148,7 @@ export class CallRepository {
       ...(o.cause !== undefined ? { cause: o.cause } : {}),
       ...(o.causeText ? { causeText: o.causeText } : {}),
       ...(o.note ? { note: o.note } : {}),
+      ...(o.detail ? { detail: o.detail } : {}),
     };
     try {
       const res = await this.m.calls
@@ -196,6 +197,7 @@ export function toLastAttempt(o: AttemptOutcome): LastAttempt {
     ringSeconds: o.ringSeconds,
     talkSeconds: o.talkSeconds,
     ...(o.answeredAt ? { answeredAt: new Date(o.answeredAt) } : {}),
+    ...(o.detail ? { detail: o.detail } : {}),
   };
 }
 

@@ -52,6 +52,7 @@ export interface LastAttempt {
   endedAt: Date;
   ringSeconds: number;
   talkSeconds: number;
+  detail?: string;
 }
 
 export interface PageContact {
@@ -93,6 +94,7 @@ export interface CallDoc {
   ringSeconds?: number;
   talkSeconds?: number;
   dtmf?: string[];
+  detail?: string;
   note?: string;
   claimedAt: Date;
   /** Set once the attempt is in its task's statistics. */
@@ -158,6 +160,7 @@ const callSchema = new Schema<CallDoc>(
     ringSeconds: Number,
     talkSeconds: Number,
     dtmf: [String],
+    detail: String,
     note: String,
     claimedAt: { type: Date, required: true },
     counted: Boolean,

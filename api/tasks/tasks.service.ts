@@ -43,6 +43,8 @@ export interface DetailRow {
   redials: number;
   result?: string;
   resultLabel?: string;
+  /** Sub-outcome, e.g. 用户听完语音. */
+  resultDetail?: string;
   category: string;
   hangupBy?: string;
   startedAt?: Date;
@@ -321,6 +323,7 @@ export class TasksService {
         ? {
             result: c.last.code,
             resultLabel: c.last.label,
+            ...(c.last.detail ? { resultDetail: c.last.detail } : {}),
             hangupBy: c.last.hangupBy,
             startedAt: c.last.startedAt,
             ...(c.last.answeredAt ? { answeredAt: c.last.answeredAt } : {}),

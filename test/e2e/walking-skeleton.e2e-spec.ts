@@ -143,6 +143,8 @@ describe('walking skeleton: CSV → campaign → ARI calls → results', () => {
     const robotEnded = byPhone.get(phoneOf('01'))!;
     const calleeEnded = byPhone.get(phoneOf('08'))!;
     expect(robotEnded.talkSeconds as number).toBeGreaterThan(calleeEnded.talkSeconds as number);
+    expect(robotEnded.resultDetail).toBe('用户听完语音');
+    expect(calleeEnded.resultDetail).toBeUndefined();
     // The no-answer callee rang until the configured ring timeout (6 s).
     expect(byPhone.get(phoneOf('03'))!.ringSeconds as number).toBeGreaterThanOrEqual(5);
 
