@@ -11,6 +11,8 @@ import { ProblemFilter } from './common/problem.filter';
 import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from './common/tokens';
 import { validationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
+import { CampaignController } from './tasks/campaign.controller';
+import { CampaignService } from './tasks/campaign.service';
 import { TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
 
@@ -26,7 +28,7 @@ export class AppModule {
   static forRoot(ports: AppPorts): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, TasksController],
+      controllers: [HealthController, TasksController, CampaignController],
       providers: [
         { provide: CONFIG, useValue: ports.config },
         { provide: LOGGER, useValue: ports.logger },
@@ -35,6 +37,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         TasksService,
+        CampaignService,
       ],
     };
   }

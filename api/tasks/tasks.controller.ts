@@ -1,5 +1,5 @@
 /** The seed's task API (seed-spec §4) as REST routes; operationIds carry the seed's names. */
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
@@ -104,32 +104,5 @@ export class TasksController {
   })
   details(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Query() q: DetailQueryDto) {
     return this.tasks.details(p.tenantId, taskId, q, seesFullNumbers(p));
-  }
-
-  @Post(':taskId/start')
-  @HttpCode(200)
-  @Roles('manager', 'supervisor')
-  @ApiParam({ name: 'taskId' })
-  @ApiOperation({ operationId: 'StartTask', summary: 'Start a task, or resume a paused one' })
-  start(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
-    return this.tasks.start(p.tenantId, taskId);
-  }
-
-  @Post(':taskId/stop')
-  @HttpCode(200)
-  @Roles('manager', 'supervisor')
-  @ApiParam({ name: 'taskId' })
-  @ApiOperation({ operationId: 'StopTask', summary: 'Pause: no new calls; calls in progress finish' })
-  stop(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
-    return this.tasks.stop(p.tenantId, taskId);
-  }
-
-  @Post(':taskId/cancel')
-  @HttpCode(200)
-  @Roles('manager', 'supervisor')
-  @ApiParam({ name: 'taskId' })
-  @ApiOperation({ operationId: 'CancelTask', summary: 'Cancel: the task ends; undialled contacts are never called' })
-  cancel(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
-    return this.tasks.cancel(p.tenantId, taskId);
   }
 }

@@ -1,11 +1,8 @@
 /**
- * Task management: CreateTask (definition + list, validated whole before anything is written), StartTask,
- * StopTask (pause), CancelTask, ListTask and ListTaskDetail. The campaign itself runs in Temporal.
+ * Task management: CreateTask (definition + list, validated whole before anything is written), ListTask, GetTask
+ * and ListTaskDetail. Starting, pausing and cancelling the campaign is CampaignService's.
  */
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { Client } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
@@ -14,19 +11,11 @@ import type { ContactPageDoc, PageContact, TaskDoc } from '../../activities/mong
 import { openSegments } from '../../src/calendar';
 import { categoryOf, CALL_RESULT_LABELS } from '../../src/call-result';
 import { parseContactCsv } from '../../src/contact-list';
-import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
+import { NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
 import { taskWorkflowId } from '../../src/ids';
 import { maskPhone } from '../../src/phone';
-import type { campaignWorkflow } from '../../workflows/campaign';
-import {
-  cancelSignal,
-  pauseSignal,
-  progressQuery,
-  resumeSignal,
-  type CampaignProgress,
-  type CampaignTask,
-} from '../../workflows/definitions';
-import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from '../common/tokens';
+import { CONFIG, LOGGER, REPOSITORIES } from '../common/tokens';
+import { CampaignService } from './campaign.service';
 import type { CreateTaskDto, DetailQueryDto } from './task.dto';
 
 /** Contacts per bucket document (see activities/mongo/schemas.ts). */
@@ -70,8 +59,8 @@ export class TasksService {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(REPOSITORIES) private readonly repos: Repositories,
-    @Inject(TEMPORAL) private readonly temporal: Client,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(forwardRef(() => CampaignService)) private readonly campaigns: CampaignService,
   ) {}
 
   /** Cross-field rules class-validator cannot express; every problem is reported, none stops the others. */
@@ -173,96 +162,14 @@ export class TasksService {
     };
     await this.repos.tasks.create(task, pages);
     this.logger.info({ taskId, tenantId, contacts: task.totalContacts, duplicates: list.duplicates }, 'task created');
-    if (task.effectiveImmediately) await this.startWorkflow(task);
+    if (task.effectiveImmediately) await this.campaigns.startWorkflow(task);
     return this.get(tenantId, taskId);
-  }
-
-  private snapshot(task: Omit<TaskDoc, 'createdAt' | 'updatedAt'>): CampaignTask {
-    return {
-      tenantId: task.tenantId,
-      taskId: task._id,
-      calendar: task.calendar,
-      retry: task.retry,
-      aiSeats: task.aiSeats,
-      totalContacts: task.totalContacts,
-      pageSize: task.pageSize,
-      prompt: task.prompt,
-      mediaTaskQueue: this.config.temporal.mediaTaskQueue,
-      ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
-    };
-  }
-
-  private async startWorkflow(task: Omit<TaskDoc, 'createdAt' | 'updatedAt'>): Promise<void> {
-    try {
-      await this.temporal.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-        workflowId: task.workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [{ task: this.snapshot(task) }],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      this.logger.error({ err, taskId: task._id }, 'could not start the campaign workflow');
-      throw new ServiceUnavailableException(
-        'the task was saved but its campaign could not be started; retry StartTask',
-      );
-    }
-    await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
   }
 
   private async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
     const task = await this.repos.tasks.get(tenantId, taskId);
     if (!task) throw new NotFound(`task ${taskId}`);
     return task;
-  }
-
-  /** StartTask: start a task that has not started, or resume a paused one. */
-  async start(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
-    if (task.status === 'NOT_STARTED') await this.startWorkflow(task);
-    else if (task.status === 'PAUSED') {
-      await this.signal(task, resumeSignal);
-      await this.repos.tasks.setStatus(tenantId, taskId, 'RUNNING');
-    } else if (task.status !== 'RUNNING') throw new DomainError(`task is ${task.status} and cannot be started`, 409);
-    return this.get(tenantId, taskId);
-  }
-
-  /** StopTask: pause — no new calls; calls in progress finish. */
-  async stop(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
-    if (task.status !== 'RUNNING')
-      throw new DomainError(`task is ${task.status}; only a running task can be paused`, 409);
-    await this.signal(task, pauseSignal);
-    await this.repos.tasks.setStatus(tenantId, taskId, 'PAUSED');
-    return this.get(tenantId, taskId);
-  }
-
-  /** CancelTask: terminal; contacts not yet dialled are never dialled. */
-  async cancel(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
-    if (task.status === 'COMPLETED' || task.status === 'CANCELLED')
-      throw new DomainError(`task is already ${task.status}`, 409);
-    if (task.status !== 'NOT_STARTED') await this.signal(task, cancelSignal);
-    await this.repos.tasks.setStatus(tenantId, taskId, 'CANCELLED');
-    return this.get(tenantId, taskId);
-  }
-
-  private async signal(task: TaskDoc, signal: SignalDefinition<[], string>): Promise<void> {
-    try {
-      await this.temporal.workflow.getHandle(task.workflowId).signal(signal);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new DomainError('the task’s campaign is no longer running', 409);
-      this.logger.error({ err, taskId: task._id }, 'signal failed');
-      throw new ServiceUnavailableException('the workflow service is unavailable; retry');
-    }
-  }
-
-  private async liveProgress(task: TaskDoc): Promise<CampaignProgress | undefined> {
-    if (task.status !== 'RUNNING' && task.status !== 'PAUSED') return undefined;
-    try {
-      return await this.temporal.workflow.getHandle(task.workflowId).query(progressQuery);
-    } catch {
-      return undefined; // live progress is best-effort; the stored counters are authoritative
-    }
   }
 
   private view(task: TaskDoc) {
@@ -293,7 +200,7 @@ export class TasksService {
 
   async get(tenantId: string, taskId: string) {
     const task = await this.taskOr404(tenantId, taskId);
-    const progress = await this.liveProgress(task);
+    const progress = await this.campaigns.liveProgress(task);
     return { ...this.view(task), ...(progress ? { progress } : {}) };
   }
 

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { servers, uniqueName } from '../support/servers';
 
@@ -60,6 +61,18 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, wha
   }
 }
 
+/** A port nothing listens on right now (the kernel picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 beforeAll(() => {
   if (!existsSync(API) || !existsSync(WORKER)) throw new Error('dist/ is missing: run `npm run build` first');
 });
@@ -77,7 +90,7 @@ describe('entry points', () => {
   });
 
   it('the API serves Swagger UI, the OpenAPI document with the seed operation ids, and a green /health', async () => {
-    const port = 3900 + Math.floor(Math.random() * 90);
+    const port = await freePort();
     const api = start(API, {
       API_PORT: String(port),
       MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_entry_')}`,
