@@ -26,7 +26,7 @@ describe('parseContactCsv', () => {
     expect(r.problems).toEqual([
       { field: 'phone', row: 2, value: '12345', reason: 'not a valid phone number' },
       { field: 'timezone', row: 2, value: 'Mars/Base', reason: 'not an IANA time zone' },
-      { field: 'url', row: 3, value: 'http://evil.example', reason: 'links are not allowed' },
+      { field: 'url', row: 3, value: 'http://evil.example', reason: 'links are not allowed in variable values' },
     ]);
   });
 
