@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallRepository, ContactPageRepository, TaskRepository } from './mongo/repositories';
+import type { TenantSeatRepository } from './mongo/tenant-seats';
 import { toLastAttempt } from './mongo/repositories';
 import type { Logger } from './logger';
 import type { AttemptOutcome, ContactRef, TaskStatus } from '../workflows/definitions';
@@ -12,6 +13,7 @@ export interface CampaignActivityDeps {
   tasks: TaskRepository;
   pages: ContactPageRepository;
   calls: CallRepository;
+  seats: TenantSeatRepository;
   logger: Logger;
 }
 
@@ -22,7 +24,7 @@ export interface RecordAttemptInput {
   outcome: AttemptOutcome;
 }
 
-export function createCampaignActivities({ tasks, pages, calls, logger }: CampaignActivityDeps) {
+export function createCampaignActivities({ tasks, pages, calls, seats, logger }: CampaignActivityDeps) {
   async function taskOrFail(tenantId: string, taskId: string) {
     const task = await tasks.get(tenantId, taskId);
     if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} not found`, 'TaskNotFound');
@@ -40,12 +42,23 @@ export function createCampaignActivities({ tasks, pages, calls, logger }: Campai
         variables: c.vars ?? {},
         ...(c.name ? { name: c.name } : {}),
         ...(c.tz ? { timezone: c.tz } : {}),
+        ...(c.dnc ? { doNotCall: true } : {}),
       }));
     },
 
     async setTaskStatus(tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
       await tasks.setStatus(tenantId, taskId, status);
       logger.info({ taskId, status }, 'task status');
+    },
+
+    /**
+     * The campaign is over: store its final status, mark where a cancelled one stopped admitting contacts (every
+     * contact from there on is 已取消, never dialled), and give the task's AI seats back to the tenant pool.
+     */
+    async finishTask(tenantId: string, taskId: string, status: 'COMPLETED' | 'CANCELLED', admitted: number) {
+      await tasks.finish(tenantId, taskId, status, status === 'CANCELLED' ? admitted : undefined);
+      await seats.release(tenantId, taskId);
+      logger.info({ taskId, status, admitted }, 'task finished');
     },
 
     /** Idempotent: the call record is keyed by attempt id and the counters move only on its first finalisation. */

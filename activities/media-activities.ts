@@ -17,9 +17,15 @@ import type { Tts } from './speech/espeak-tts';
 import type { Logger } from './logger';
 import type { AttemptOutcome, PlaceCallInput, PlaceCallResult } from '../workflows/definitions';
 
+/** The dial-time do-not-call check (one exact-`_id` read). */
+export interface DoNotCallCheck {
+  isListed(tenantId: string, phone: string): Promise<boolean>;
+}
+
 export interface MediaActivityDeps {
   ari: AriAdapter;
   calls: CallRepository;
+  dnc: DoNotCallCheck;
   tts: Tts;
   logger: Logger;
   clock?: () => number;
@@ -153,6 +159,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       if (!isOpenAt(input.calendar, checkedAt)) {
         const next = nextOpening(input.calendar, checkedAt);
         return { kind: 'window-closed', checkedAt: iso(checkedAt), ...(next ? { reopensAt: iso(next.start) } : {}) };
+      }
+      // A number put on the do-not-call list after the import (or mid-campaign) is honoured here, at dial time.
+      if (await deps.dnc.isListed(input.tenantId, input.phone)) {
+        logger.info({ attemptId: input.attemptId }, 'number is on the do-not-call list; not dialled');
+        return { kind: 'blocked', reason: 'DO_NOT_CALL' };
       }
       const media = await tts.synthesize(input.prompt);
 

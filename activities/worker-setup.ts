@@ -50,6 +50,7 @@ export async function buildWorkers(
     activities: createMediaActivities({
       ari,
       calls: repos.calls,
+      dnc: repos.dnc,
       tts: createEspeakTts(config.tts),
       logger: logger.child({ component: 'media' }),
       sip: config.sip,

@@ -1,6 +1,7 @@
 /** The HTTP application: wiring of ports (config, logger, MongoDB repositories, Temporal client) and modules. */
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config/config';
@@ -11,6 +12,11 @@ import { ProblemFilter } from './common/problem.filter';
 import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from './common/tokens';
 import { validationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
+import { DncController } from './lists/dnc.controller';
+import { DncService } from './lists/dnc.service';
+import { ListExportService } from './lists/list-export.service';
+import { ListImportService } from './lists/list-import.service';
+import { DEFAULT_LIST_LIMITS, LIST_LIMITS } from './lists/list-limits';
 import { CampaignController } from './tasks/campaign.controller';
 import { CampaignService } from './tasks/campaign.service';
 import { TasksController } from './tasks/tasks.controller';
@@ -28,7 +34,7 @@ export class AppModule {
   static forRoot(ports: AppPorts): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, TasksController, CampaignController],
+      controllers: [HealthController, TasksController, CampaignController, DncController],
       providers: [
         { provide: CONFIG, useValue: ports.config },
         { provide: LOGGER, useValue: ports.logger },
@@ -38,6 +44,10 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         TasksService,
         CampaignService,
+        { provide: LIST_LIMITS, useValue: Object.freeze({ ...DEFAULT_LIST_LIMITS, ...ports.config.lists }) },
+        ListImportService,
+        ListExportService,
+        DncService,
       ],
     };
   }
@@ -58,8 +68,13 @@ export async function closePorts(ports: AppPorts): Promise<void> {
 
 /** Build the Nest application with validation, problem+json errors and Swagger UI at /docs. */
 export async function createApp(ports: AppPorts): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(ports), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(ports), {
+    logger: ['error', 'warn'],
+    bodyParser: true,
+  });
   app.useGlobalPipes(validationPipe());
+  // AttachTask's and the do-not-call list's JSON bodies carry up to 10,000 entries.
+  app.useBodyParser('json', { limit: '10mb' });
   const doc = new DocumentBuilder()
     .setTitle('Waihu (外呼)')
     .setDescription('AI-robot outbound call campaigns: tasks, call lists, progress and per-call records.')

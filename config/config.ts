@@ -152,6 +152,13 @@ const schema = z.object({
   TTS_VOICE: z.string().min(1).default('cmn'),
   DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
   BLOCKED_HOURS: periods.default('12:00-14:00,21:00-09:00'),
+  LIST_MAX_CONTACTS: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
+  LIST_MAX_FILE_MB: z.coerce.number().int().min(1).max(2048).default(64),
+  TENANT_AI_SEATS: z.coerce.number().int().min(1).max(10000).default(50),
+  HOLIDAYS: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2})?(,\d{4}-\d{2}-\d{2})*$/, 'must be yyyy-MM-dd dates separated by commas')
+    .default(''),
   DEFAULT_PROMPT: z.string().min(1).max(500).default('您好，这里是外呼机器人的测试来电，感谢您的接听，再见。'),
 });
 
@@ -164,7 +171,15 @@ export type Config = Readonly<{
   sip: Readonly<{ trunkEndpoint: string; defaultTarget: string; routes: readonly SipRoute[] }>;
   call: Readonly<{ ringTimeoutSeconds: number; maxCallSeconds: number; defaultPrompt: string }>;
   tts: Readonly<{ chroot: string; soundsDir: string; voice: string }>;
-  tenantDefaults: Readonly<{ timezone: string; blockedHours: readonly { start: string; end: string }[] }>;
+  lists: Readonly<{ maxContactsPerTask: number; maxFileBytes: number }>;
+  tenantDefaults: Readonly<{
+    timezone: string;
+    blockedHours: readonly { start: string; end: string }[];
+    /** AI seats each tenant owns (its pool), shared by all its running tasks. */
+    aiSeats: number;
+    /** Local dates on which no tenant calls anybody. */
+    holidays: readonly string[];
+  }>;
 }>;
 
 function deepFreeze<T>(o: T): T {
@@ -208,7 +223,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       defaultPrompt: e.DEFAULT_PROMPT,
     },
     tts: { chroot: e.TTS_CHROOT, soundsDir: e.TTS_SOUNDS_DIR.replace(/\/$/, ''), voice: e.TTS_VOICE },
-    tenantDefaults: { timezone: e.DEFAULT_TIMEZONE, blockedHours: e.BLOCKED_HOURS },
+    lists: { maxContactsPerTask: e.LIST_MAX_CONTACTS, maxFileBytes: e.LIST_MAX_FILE_MB * 1024 * 1024 },
+    tenantDefaults: {
+      timezone: e.DEFAULT_TIMEZONE,
+      blockedHours: e.BLOCKED_HOURS,
+      aiSeats: e.TENANT_AI_SEATS,
+      holidays: e.HOLIDAYS.split(',').filter(Boolean),
+    },
   });
 }
 

@@ -44,7 +44,10 @@ if ! bash scripts/ferretdb.sh status >/dev/null 2>&1; then
 fi
 ensure ferretdb
 ensure temporal
-ensure temporal-test-server
+# The time-skipping server keeps state between runs (its clock, time-skipping locks): always start a fresh one.
+bash scripts/temporal-test-server.sh stop >/dev/null 2>&1 || true
+started+=(temporal-test-server)
+bash scripts/temporal-test-server.sh start
 ensure asterisk
 log "servers ready after $(elapsed "$t0")s"
 

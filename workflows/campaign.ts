@@ -1,39 +1,45 @@
 /**
- * One task's campaign: a sliding window of per-contact child workflows, never more than the task's AI seats at
- * once. Contacts are paged from MongoDB by an activity (a page of a few hundred at a time, never the whole list);
- * children report back by signal to the campaign's stable workflow id, so the campaign can continue-as-new with
- * a small state (cursor, in-flight indexes, counters) however large the list is.
+ * One task's campaign (workflow id `task/{taskId}`): admits contacts as per-contact child workflows, pages them from
+ * MongoDB a bucket at a time (never the whole list), and hands out the task's AI seats to children that are ready
+ * to dial. Children talk to the campaign by signals to its stable id, so the campaign can continue-as-new with a
+ * small state (CampaignScheduler) however long the list is. Supervisors steer it with updates (pause, resume,
+ * cancel, seats), each validated and answered with the resulting progress.
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
-  sleep,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign-activities';
-import { nextOpening } from '../src/calendar';
 import { contactWorkflowId } from '../src/ids';
+import { CampaignScheduler, MAX_SEATS } from './campaign-scheduler';
+import { contactCallWorkflow } from './contact-call';
 import {
-  cancelSignal,
+  cancelContactSignal,
+  cancelUpdate,
   contactFinishedSignal,
-  pauseSignal,
+  listExtendedSignal,
+  pauseUpdate,
   progressQuery,
-  resumeSignal,
-  setSeatsSignal,
+  resumeUpdate,
+  seatGrantedSignal,
+  seatReleaseSignal,
+  seatRequestSignal,
+  setSeatsUpdate,
   type CampaignInput,
   type CampaignProgress,
-  type CampaignState,
   type ContactRef,
   type TaskStatus,
 } from './definitions';
-import { contactCallWorkflow } from './contact-call';
 
 const acts = proxyActivities<ReturnType<typeof createCampaignActivities>>({
   startToCloseTimeout: '1 minute',
@@ -45,93 +51,108 @@ const DEFAULT_HISTORY_EVENT_LIMIT = 8000;
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
   const { task } = input;
-  const state: CampaignState = input.state ?? {
-    cursor: 0,
-    inFlight: [],
-    finished: 0,
-    seats: task.aiSeats,
-    paused: false,
-    cancelled: false,
-    byResult: {},
-    generation: 0,
-  };
-  const inFlight = new Set(state.inFlight);
-  let status: TaskStatus = 'RUNNING';
-
-  const progress = (): CampaignProgress => ({
-    status,
-    total: task.totalContacts,
-    dispatched: state.cursor,
-    inFlight: inFlight.size,
-    finished: state.finished,
-    seats: state.seats,
-    byResult: { ...state.byResult },
-    generation: state.generation,
-  });
-
-  setHandler(contactFinishedSignal, ({ index, code }) => {
-    // A child signals once; a duplicate (e.g. after a child retry) must not free a second seat.
-    if (!inFlight.delete(index)) return;
-    state.finished++;
-    if (code) state.byResult[code] = (state.byResult[code] ?? 0) + 1;
-  });
-  setHandler(pauseSignal, () => {
-    state.paused = true;
-  });
-  setHandler(resumeSignal, () => {
-    state.paused = false;
-  });
-  setHandler(cancelSignal, () => {
-    state.cancelled = true;
-  });
-  setHandler(setSeatsSignal, (seats) => {
-    if (Number.isInteger(seats) && seats >= 1) state.seats = seats;
-  });
-  setHandler(progressQuery, progress);
-
-  if (!input.state) await acts.setTaskStatus(task.tenantId, task.taskId, 'RUNNING');
-
+  const sched = new CampaignScheduler(input.state ?? CampaignScheduler.initial(task));
+  let status: TaskStatus = sched.paused ? 'PAUSED' : 'RUNNING';
+  const toCancel: number[] = [];
   let page: { no: number; contacts: ContactRef[] } | undefined;
-  const allDispatched = () => state.cursor >= task.totalContacts;
+
+  setHandler(seatRequestSignal, (index) => sched.request(index));
+  setHandler(seatReleaseSignal, (index) => sched.release(index));
+  setHandler(contactFinishedSignal, ({ index, code }) => void sched.finish(index, code));
+  setHandler(listExtendedSignal, (total) => {
+    sched.extend(total);
+    // The bucket that held the old end of the list now holds new contacts too: read it again.
+    page = undefined;
+  });
+  setHandler(progressQuery, () => sched.progress(status));
+
+  const notCancelled = () => {
+    if (sched.cancelled) throw ApplicationFailure.nonRetryable('the task is cancelled', 'TaskCancelled');
+  };
+  setHandler(
+    pauseUpdate,
+    () => {
+      sched.pause();
+      status = 'PAUSED';
+      return sched.progress(status);
+    },
+    { validator: notCancelled },
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      sched.resume();
+      status = 'RUNNING';
+      return sched.progress(status);
+    },
+    { validator: notCancelled },
+  );
+  setHandler(cancelUpdate, () => {
+    toCancel.push(...sched.cancel());
+    return sched.progress(status);
+  });
+  setHandler(
+    setSeatsUpdate,
+    (seats) => {
+      sched.setSeats(seats);
+      return sched.progress(status);
+    },
+    {
+      validator: (seats) => {
+        notCancelled();
+        if (!Number.isInteger(seats) || seats < 1 || seats > MAX_SEATS)
+          throw ApplicationFailure.nonRetryable(`seats must be an integer from 1 to ${MAX_SEATS}`, 'InvalidSeats');
+      },
+    },
+  );
+
+  if (!input.state) {
+    const startAt = task.startAt ? Date.parse(task.startAt) : NaN;
+    if (startAt > Date.now()) {
+      status = 'NOT_STARTED';
+      await condition(() => sched.cancelled, startAt - Date.now());
+      status = sched.paused ? 'PAUSED' : 'RUNNING';
+    }
+    if (!sched.cancelled) await acts.setTaskStatus(task.tenantId, task.taskId, status);
+  }
+
+  const historyLimit = task.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT;
 
   for (;;) {
-    await condition(
-      () =>
-        state.cancelled ||
-        (allDispatched() && inFlight.size === 0) ||
-        (!allDispatched() && !state.paused && inFlight.size < state.seats),
-    );
-    if (state.cancelled || (allDispatched() && inFlight.size === 0)) break;
+    await condition(() => sched.hasGrantable() || toCancel.length > 0 || sched.canAdmit() || sched.done());
+
+    for (const index of sched.takeGrants()) {
+      try {
+        await getExternalWorkflowHandle(contactWorkflowId(task.taskId, index)).signal(seatGrantedSignal);
+      } catch (err) {
+        // The child is gone (terminated by an operator): take its seat back.
+        log.warn('seat grant not delivered', { index, error: String(err) });
+        sched.finish(index, undefined);
+      }
+    }
+    while (toCancel.length) {
+      const index = toCancel.shift()!;
+      await getExternalWorkflowHandle(contactWorkflowId(task.taskId, index))
+        .signal(cancelContactSignal)
+        .catch(() => sched.finish(index, undefined));
+    }
+    if (sched.done()) break;
 
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > (task.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT)) {
+    if (info.continueAsNewSuggested || info.historyLength > historyLimit) {
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof campaignWorkflow>({
-        task,
-        state: { ...state, inFlight: [...inFlight], generation: state.generation + 1 },
-      });
+      return await continueAsNew<typeof campaignWorkflow>({ task, state: sched.nextGeneration() });
     }
 
-    // Dispatch only while the task's calendar is open; a signal (pause, cancel) cuts the wait short.
-    const opening = nextOpening(task.calendar, Date.now());
-    if (!opening) {
-      log.warn('calendar has no opening; campaign stops dispatching', { taskId: task.taskId });
-      break;
-    }
-    if (opening.start > Date.now()) {
-      await condition(() => state.cancelled || state.paused, opening.start - Date.now());
-      continue;
-    }
-
-    const pageNo = Math.floor(state.cursor / task.pageSize);
+    if (!sched.canAdmit()) continue;
+    const pageNo = Math.floor(sched.cursor / task.pageSize);
     if (page?.no !== pageNo) {
       page = { no: pageNo, contacts: await acts.loadContactPage(task.tenantId, task.taskId, pageNo) };
     }
-    const contact = page.contacts[state.cursor - pageNo * task.pageSize];
-    if (!contact) throw new Error(`contact ${state.cursor} missing from page ${pageNo}`);
-    // Count the seat before starting, so a child that finishes very quickly cannot signal before it is counted.
-    inFlight.add(contact.index);
-    state.cursor++;
+    const contact = page.contacts[sched.cursor - pageNo * task.pageSize];
+    if (!contact) throw new Error(`contact ${sched.cursor} missing from page ${pageNo}`);
+    // Admit before starting, so a child that reports back at once is already known.
+    sched.admit();
     await startChild(contactCallWorkflow, {
       workflowId: contactWorkflowId(task.taskId, contact.index),
       args: [{ task, contact, campaignWorkflowId: info.workflowId }],
@@ -141,9 +162,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   }
 
   await condition(allHandlersFinished);
-  status = state.cancelled ? 'CANCELLED' : 'COMPLETED';
-  await acts.setTaskStatus(task.tenantId, task.taskId, status);
-  // Let a last query observe the final state before the run closes.
-  await sleep(0);
-  return progress();
+  status = sched.cancelled ? 'CANCELLED' : 'COMPLETED';
+  await acts.finishTask(task.tenantId, task.taskId, status, sched.cursor);
+  return sched.progress(status);
 }

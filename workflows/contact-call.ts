@@ -1,20 +1,36 @@
 /**
- * One contact's life in a campaign: wait for an opening in the contact's own calendar, dial, record the outcome,
- * redial per the task's retry policy, then tell the campaign the seat is free.
+ * One contact's life in a campaign (workflow id `task/{taskId}/contact/{index}`): wait for an opening in the
+ * contact's own calendar, ask the campaign for a seat, dial, give the seat back, record the outcome, redial per the
+ * task's retry policy, and finally tell the campaign the contact is done. Its history is the contact's whole story;
+ * the robot's dialog and the transfer to an agent will run here too, turn by turn.
  *
  * The dial runs on the media task queue (the processes holding an ARI connection) and re-checks the calendar just
  * before originating, so a late activity never rings a phone in a closed period.
  */
-import { getExternalWorkflowHandle, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign-activities';
 import type { createMediaActivities } from '../activities/media-activities';
-import { nextOpening } from '../src/calendar';
+import { isOpenAt, nextOpening } from '../src/calendar';
+import { CALL_RESULT_LABELS } from '../src/call-result';
 import { attemptId } from '../src/ids';
 import {
+  cancelContactSignal,
   contactFinishedSignal,
+  seatGrantedSignal,
+  seatReleaseSignal,
+  seatRequestSignal,
   type AttemptOutcome,
   type ContactCallInput,
   type ContactCallResult,
+  type ContactSkip,
+  type PlaceCallInput,
+  type PlaceCallResult,
 } from './definitions';
 
 const acts = proxyActivities<ReturnType<typeof createCampaignActivities>>({
@@ -34,61 +50,121 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
     // Safe to retry: the attempt id is the channel id and the call record's key (see activities/media-activities).
     retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
   });
+  const campaign = getExternalWorkflowHandle(input.campaignWorkflowId);
   const calendar = contact.timezone ? { ...task.calendar, timezone: contact.timezone } : task.calendar;
 
-  let final: AttemptOutcome | undefined;
-  let attempt = 1;
-  let skipped: ContactCallResult['skipped'];
-  while (attempt <= task.retry.maxRetries + 1) {
-    const opening = nextOpening(calendar, Date.now());
-    if (!opening) {
-      skipped = 'NO_OPENING';
-      break;
-    }
-    if (opening.start > Date.now()) {
-      await sleep(opening.start - Date.now());
-      continue;
-    }
-    const id = attemptId(task.taskId, contact.index, attempt);
-    const placed = await media.placeCall({
-      tenantId: task.tenantId,
-      taskId: task.taskId,
-      contactIndex: contact.index,
-      attempt,
-      attemptId: id,
-      phone: contact.phone,
-      prompt: task.prompt,
-      calendar,
-      ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
-    });
-    if (placed.kind === 'window-closed') {
-      // Nothing was dialled. Wait for the activity's own view of the next opening (at least a second, so a clock
-      // disagreement between worker and workflow can never spin).
-      const reopens = placed.reopensAt ? Date.parse(placed.reopensAt) : Date.now() + 60_000;
-      await sleep(Math.max(1_000, reopens - Date.now()));
-      continue;
-    }
-    final = placed.outcome;
-    await acts.recordAttempt({
-      tenantId: task.tenantId,
-      taskId: task.taskId,
-      contactIndex: contact.index,
-      outcome: final,
-    });
-    if (!task.retry.reasons.includes(final.code) || attempt > task.retry.maxRetries) break;
-    attempt++;
-    await sleep(task.retry.intervalMinutes * 60_000);
-  }
-  if (skipped) await acts.recordSkipped(task.tenantId, task.taskId, contact.index, skipped);
-
-  await getExternalWorkflowHandle(input.campaignWorkflowId).signal(contactFinishedSignal, {
-    index: contact.index,
-    ...(final ? { code: final.code } : {}),
+  let granted = false;
+  let cancelled = false;
+  setHandler(seatGrantedSignal, () => {
+    granted = true;
   });
+  setHandler(cancelContactSignal, () => {
+    cancelled = true;
+  });
+
+  let final: AttemptOutcome | undefined;
+  let skipped: ContactSkip | undefined;
+  let attempt = 1;
+  try {
+    if (contact.doNotCall) skipped = 'DO_NOT_CALL';
+    while (!skipped && attempt <= task.retry.maxRetries + 1 && !cancelled) {
+      const opening = nextOpening(calendar, Date.now());
+      if (!opening) {
+        skipped = 'NO_OPENING';
+        break;
+      }
+      if (opening.start > Date.now()) {
+        await condition(() => cancelled, opening.start - Date.now());
+        continue;
+      }
+
+      granted = false;
+      await campaign.signal(seatRequestSignal, contact.index);
+      await condition(() => granted || cancelled);
+      if (!granted) break; // cancelled while waiting for a seat
+      let placed: PlaceCallResult;
+      try {
+        // Waiting for a seat may have taken long: re-check the calendar before dialling.
+        if (!isOpenAt(calendar, Date.now())) continue;
+        placed = await dial(media.placeCall, {
+          tenantId: task.tenantId,
+          taskId: task.taskId,
+          contactIndex: contact.index,
+          attempt,
+          attemptId: attemptId(task.taskId, contact.index, attempt),
+          phone: contact.phone,
+          prompt: task.prompt,
+          calendar,
+          ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
+        });
+      } finally {
+        await campaign.signal(seatReleaseSignal, contact.index);
+      }
+      if (placed.kind === 'blocked') {
+        skipped = placed.reason;
+        break;
+      }
+      if (placed.kind === 'window-closed') {
+        // Nothing was dialled. Wait for the activity's own view of the next opening (at least a second, so a clock
+        // disagreement between worker and workflow can never spin).
+        const reopens = placed.reopensAt ? Date.parse(placed.reopensAt) : Date.now() + 60_000;
+        await condition(() => cancelled, Math.max(1_000, reopens - Date.now()));
+        continue;
+      }
+      final = placed.outcome;
+      await acts.recordAttempt({
+        tenantId: task.tenantId,
+        taskId: task.taskId,
+        contactIndex: contact.index,
+        outcome: final,
+      });
+      if (!task.retry.reasons.includes(final.code) || attempt > task.retry.maxRetries) break;
+      attempt++;
+      // A redial waits its interval, then for the next opening if the interval ends in a closed period.
+      await condition(() => cancelled, task.retry.intervalMinutes * 60_000);
+    }
+    if (!final && cancelled) skipped = 'CANCELLED';
+    if (skipped) await acts.recordSkipped(task.tenantId, task.taskId, contact.index, skipped);
+  } finally {
+    // Whatever happened, the campaign must learn that this contact no longer needs a live slot or a seat.
+    await campaign.signal(contactFinishedSignal, { index: contact.index, ...(final ? { code: final.code } : {}) });
+  }
   return {
     index: contact.index,
     attempts: final?.attempt ?? 0,
     ...(final ? { final } : {}),
     ...(skipped ? { skipped } : {}),
   };
+}
+
+/**
+ * Dial, turning a dial activity that failed for good (after its retries) into an outcome: the attempt is 呼损
+ * (the system could not complete it), which the retry policy may redial, instead of a failed contact workflow.
+ */
+async function dial(
+  placeCall: (i: PlaceCallInput) => Promise<PlaceCallResult>,
+  req: PlaceCallInput,
+): Promise<PlaceCallResult> {
+  try {
+    return await placeCall(req);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const now = new Date(Date.now()).toISOString();
+    return {
+      kind: 'completed',
+      outcome: {
+        attemptId: req.attemptId,
+        attempt: req.attempt,
+        code: 'CALL_LOSS',
+        label: CALL_RESULT_LABELS.CALL_LOSS,
+        hangupBy: 'SYSTEM',
+        startedAt: now,
+        endedAt: now,
+        ringSeconds: 0,
+        talkSeconds: 0,
+        dtmf: [],
+        note: `dial activity failed: ${err.cause?.message ?? err.message}`,
+      },
+    };
+  }
 }

@@ -2,7 +2,7 @@
  * The neutral contract between the API, the workflows and the activities: workflow inputs, signals and queries.
  * Nothing heavy lives here: it is imported by the workflow bundle.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallingCalendar } from '../src/calendar';
 import type { CallResultCode, HangupBy } from '../src/call-result';
 
@@ -34,14 +34,25 @@ export interface CampaignTask {
   callerNumber?: string;
   /** Continue-as-new once the history has this many events (default 8,000, under Temporal's 10,240 warning). */
   historyEventLimit?: number;
+  /** Scheduled start (ISO instant); absent = start at once. */
+  startAt?: string;
 }
 
-/** State carried across continue-as-new: small, whatever the size of the campaign. */
+/**
+ * State carried across continue-as-new: small, whatever the size of the campaign. Seats are held only while a
+ * contact is being dialled; contacts waiting for their window or a redial hold a live slot, not a seat.
+ */
 export interface CampaignState {
-  /** Index of the next contact to dispatch. */
+  /** Index of the next contact to admit (start a child for). */
   cursor: number;
-  /** Contacts whose child workflow has started and not yet reported back. */
-  inFlight: number[];
+  /** Total contacts known to the campaign (AttachTask raises it). */
+  total: number;
+  /** Contacts whose child has started and not yet finished. */
+  live: number[];
+  /** Contacts that hold a seat now (dialling). */
+  dialling: number[];
+  /** Contacts waiting for a seat, oldest first. */
+  waiting: number[];
   finished: number;
   seats: number;
   paused: boolean;
@@ -49,6 +60,8 @@ export interface CampaignState {
   byResult: Partial<Record<CallResultCode, number>>;
   /** How many times this campaign has continued as new. */
   generation: number;
+  /** Highest number of seats in use at once, for supervisors and tests. */
+  peakDialling: number;
 }
 
 export interface CampaignInput {
@@ -60,9 +73,12 @@ export interface CampaignProgress {
   status: TaskStatus;
   total: number;
   dispatched: number;
-  inFlight: number;
+  live: number;
+  dialling: number;
+  waitingForSeat: number;
   finished: number;
   seats: number;
+  peakDialling: number;
   byResult: Partial<Record<CallResultCode, number>>;
   generation: number;
 }
@@ -74,6 +90,8 @@ export interface ContactRef {
   name?: string;
   timezone?: string;
   variables: Record<string, string>;
+  /** On the tenant's do-not-call list when the list was imported: never dialled. */
+  doNotCall?: boolean;
 }
 
 export interface ContactCallInput {
@@ -108,7 +126,9 @@ export interface AttemptOutcome {
 export type PlaceCallResult =
   | { kind: 'completed'; outcome: AttemptOutcome }
   /** The dial-time re-check found the calendar closed; nothing was dialled. */
-  | { kind: 'window-closed'; checkedAt: string; reopensAt?: string };
+  | { kind: 'window-closed'; checkedAt: string; reopensAt?: string }
+  /** The dial-time compliance check refused the number; nothing was dialled. */
+  | { kind: 'blocked'; reason: 'DO_NOT_CALL' };
 
 export interface PlaceCallInput {
   tenantId: string;
@@ -127,17 +147,29 @@ export interface ContactFinished {
   code?: CallResultCode;
 }
 
+/** A contact the campaign gave up on without a final call result. */
+export type ContactSkip = 'NO_OPENING' | 'CANCELLED' | 'DO_NOT_CALL';
+
 export interface ContactCallResult {
   index: number;
   attempts: number;
   final?: AttemptOutcome;
   /** Why no call was placed at all, if none was. */
-  skipped?: 'NO_OPENING';
+  skipped?: ContactSkip;
 }
 
+// Child → campaign (to the campaign's stable workflow id, so they reach whichever run is current).
+export const seatRequestSignal = defineSignal<[number]>('seatRequest');
+export const seatReleaseSignal = defineSignal<[number]>('seatRelease');
 export const contactFinishedSignal = defineSignal<[ContactFinished]>('contactFinished');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const cancelSignal = defineSignal('cancel');
-export const setSeatsSignal = defineSignal<[number]>('setSeats');
+// Campaign → child.
+export const seatGrantedSignal = defineSignal('seatGranted');
+export const cancelContactSignal = defineSignal('cancelContact');
+// API → campaign. Supervisor commands are updates: validated, and answered with the resulting progress.
+export const pauseUpdate = defineUpdate<CampaignProgress>('pause');
+export const resumeUpdate = defineUpdate<CampaignProgress>('resume');
+export const cancelUpdate = defineUpdate<CampaignProgress>('cancel');
+export const setSeatsUpdate = defineUpdate<CampaignProgress, [number]>('setSeats');
+/** AttachTask: the list now has this many contacts. */
+export const listExtendedSignal = defineSignal<[number]>('listExtended');
 export const progressQuery = defineQuery<CampaignProgress>('progress');

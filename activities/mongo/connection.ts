@@ -2,6 +2,8 @@
 import mongoose from 'mongoose';
 import { registerModels, type Models } from './schemas';
 import { CallRepository, ContactPageRepository, TaskRepository } from './repositories';
+import { registerTenantSeats, TenantSeatRepository } from './tenant-seats';
+import { openListRepositories, type DncRepository, type ListImportRepository } from './list-repositories';
 
 export interface Repositories {
   conn: mongoose.Connection;
@@ -9,6 +11,11 @@ export interface Repositories {
   tasks: TaskRepository;
   pages: ContactPageRepository;
   calls: CallRepository;
+  seats: TenantSeatRepository;
+  /** Call-list imports: phone hash buckets, import reports, idempotency keys. */
+  imports: ListImportRepository;
+  /** The tenants' do-not-call lists. */
+  dnc: DncRepository;
 }
 
 export async function openRepositories(uri: string): Promise<Repositories> {
@@ -16,13 +23,18 @@ export async function openRepositories(uri: string): Promise<Repositories> {
   const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000, autoIndex: true });
   await conn.asPromise();
   const models = registerModels(conn);
-  await Promise.all(Object.values(models).map((m: mongoose.Model<unknown>) => m.init()));
+  const tenantSeats = registerTenantSeats(conn);
+  await Promise.all([models.tasks.init(), models.contactPages.init(), models.calls.init(), tenantSeats.init()]);
+  const lists = await openListRepositories(conn, models);
   return {
     conn,
     models,
     tasks: new TaskRepository(models),
     pages: new ContactPageRepository(models),
     calls: new CallRepository(models),
+    seats: new TenantSeatRepository(tenantSeats),
+    imports: lists.imports,
+    dnc: lists.dnc,
   };
 }
 

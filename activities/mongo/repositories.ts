@@ -48,21 +48,41 @@ export class TaskRepository {
     await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { status } }).exec();
   }
 
-  /** Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.finalize). */
-  async countAttempt(tenantId: string, taskId: string, o: AttemptOutcome): Promise<void> {
+  async setSeats(tenantId: string, taskId: string, aiSeats: number): Promise<void> {
+    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { aiSeats } }).exec();
+  }
+
+  /** The campaign ended: record its final status and, for a cancelled one, where admission stopped. */
+  async finish(tenantId: string, taskId: string, status: TaskStatus, cancelledFrom?: number): Promise<void> {
     await this.m.tasks
       .updateOne(
         { _id: taskId, tenantId },
-        {
-          $inc: {
-            'stats.attempts': 1,
-            [`stats.byResult.${o.code}`]: 1,
-            'stats.answered': o.code === 'SUCCESS' ? 1 : 0,
-            'stats.talkSeconds': o.talkSeconds,
-          },
-        },
+        { $set: { status, ...(cancelledFrom !== undefined ? { cancelledFrom } : {}) } },
       )
       .exec();
+  }
+
+  /** Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.finalize). */
+  async countAttempt(tenantId: string, taskId: string, o: AttemptOutcome): Promise<void> {
+    // `latest` counts contacts by their latest result: a redial moves its contact off the previous attempt's result.
+    // Attempt n+1 starts only after attempt n is recorded, so the previous record is final; one exact-`_id` read.
+    const previous =
+      o.attempt > 1
+        ? await this.m.calls
+            .findOne({ _id: o.attemptId.replace(/-\d+$/, `-${o.attempt - 1}`), tenantId }, { code: 1 })
+            .lean<Pick<CallDoc, 'code'>>()
+            .exec()
+        : null;
+    const inc: Record<string, number> = {
+      'stats.attempts': 1,
+      [`stats.byResult.${o.code}`]: 1,
+      'stats.answered': o.code === 'SUCCESS' ? 1 : 0,
+      'stats.talkSeconds': o.talkSeconds,
+      'stats.dialled': o.attempt === 1 ? 1 : 0,
+      [`stats.latest.${o.code}`]: 1,
+    };
+    if (previous?.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
+    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $inc: inc }).exec();
   }
 }
 

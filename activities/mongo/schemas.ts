@@ -29,14 +29,26 @@ export interface TaskDoc {
   pageSize: number;
   pages: number;
   duplicatesRemoved: number;
+  /** Contacts flagged at import because the tenant's do-not-call list held their number. */
+  dncFlagged?: number;
+  /** Set while a list import appends to this task; one import at a time (see ListImportRepository.lock). */
+  importing?: { importId: string; since: Date };
   stats: {
     attempts: number;
     finished: number;
     answered: number;
     talkSeconds: number;
     byResult: Record<string, number>;
+    /** Contacts with at least one attempt. */
+    dialled?: number;
+    /** Contacts by the result of their latest attempt (the answer-status donut). */
+    latest?: Record<string, number>;
   };
   workflowId: string;
+  /** Scheduled start, if any. */
+  startAt?: Date;
+  /** Set by CancelTask: contacts from this index on were never admitted, so never dialled (status 已取消). */
+  cancelledFrom?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +76,8 @@ export interface PageContact {
   attempts: number;
   last?: LastAttempt;
   skipped?: string;
+  /** On the tenant's do-not-call list at import: never dialled. */
+  dnc?: boolean;
 }
 
 export interface ContactPageDoc {
@@ -118,8 +132,12 @@ const taskSchema = new Schema<TaskDoc>(
     pageSize: { type: Number, required: true },
     pages: { type: Number, required: true },
     duplicatesRemoved: { type: Number, default: 0 },
+    dncFlagged: { type: Number, default: 0 },
+    importing: { type: Schema.Types.Mixed },
     stats: { type: Schema.Types.Mixed, required: true },
     workflowId: { type: String, required: true },
+    startAt: Date,
+    cancelledFrom: Number,
   },
   { collection: 'tasks', timestamps: true, versionKey: false, minimize: false },
 );

@@ -1,14 +1,44 @@
 /** Supervisor routes of a task's campaign: StartTask, StopTask, CancelTask (seed-spec §4). */
-import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/auth';
 import { CampaignService } from './campaign.service';
+
+export class SetSeatsDto {
+  @ApiProperty({ minimum: 1, maximum: 1000, example: 5, description: 'AI seats: the task’s concurrency' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  aiSeats!: number;
+}
 
 @ApiTags('tasks')
 @ApiBearerAuth()
 @Controller('tasks')
 export class CampaignController {
   constructor(private readonly campaigns: CampaignService) {}
+
+  @Get('seats/available')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiOperation({
+    operationId: 'GetAvailableSeats',
+    summary: 'AI seats of the tenant’s pool not held by its running or paused tasks (当前可用AI坐席数)',
+  })
+  async available(@CurrentPrincipal() p: Principal) {
+    return { available: await this.campaigns.availableSeats(p.tenantId) };
+  }
+
+  @Put(':taskId/seats')
+  @Roles('manager', 'supervisor')
+  @ApiParam({ name: 'taskId' })
+  @ApiOperation({
+    operationId: 'ModifyTaskSeats',
+    summary: 'Change a running or paused task’s AI seats; takes effect at the campaign’s next seat decision',
+  })
+  setSeats(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Body() body: SetSeatsDto) {
+    return this.campaigns.setSeats(p.tenantId, taskId, body.aiSeats);
+  }
 
   @Post(':taskId/start')
   @HttpCode(200)

@@ -1,27 +1,37 @@
 /**
- * The supervisor's side of a task: starting its campaign workflow, pausing, resuming and cancelling it, and reading
- * its live progress. Everything here talks to Temporal; the stored task is updated to match.
+ * The supervisor's side of a task: starting its campaign workflow, pausing, resuming, cancelling, changing its AI
+ * seats while it runs, and reading its live progress. Supervisor commands are Temporal updates: the workflow
+ * validates them and answers with its progress, so a command the campaign refuses is refused to the caller too.
+ * The tenant's AI-seat pool is enforced here, where seats are reserved before a campaign may use them.
  */
 import { forwardRef, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { TaskDoc } from '../../activities/mongo/schemas';
-import { DomainError, NotFound } from '../../src/errors';
+import { DomainError, NotFound, ValidationFailed } from '../../src/errors';
 import type { campaignWorkflow } from '../../workflows/campaign';
+import { CampaignScheduler } from '../../workflows/campaign-scheduler';
 import {
-  cancelSignal,
-  pauseSignal,
+  cancelUpdate,
+  listExtendedSignal,
+  pauseUpdate,
   progressQuery,
-  resumeSignal,
+  resumeUpdate,
+  setSeatsUpdate,
   type CampaignProgress,
   type CampaignTask,
 } from '../../workflows/definitions';
 import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from '../common/tokens';
 import { TasksService } from './tasks.service';
+
+type Task = Omit<TaskDoc, 'createdAt' | 'updatedAt'>;
 
 @Injectable()
 export class CampaignService {
@@ -33,11 +43,11 @@ export class CampaignService {
     @Inject(forwardRef(() => TasksService)) private readonly tasks: TasksService,
   ) {}
 
-  snapshot(task: Omit<TaskDoc, 'createdAt' | 'updatedAt'>): CampaignTask {
+  snapshot(task: Task): CampaignTask {
     return {
       tenantId: task.tenantId,
       taskId: task._id,
-      calendar: task.calendar,
+      calendar: { ...task.calendar, holidays: [...this.config.tenantDefaults.holidays] },
       retry: task.retry,
       aiSeats: task.aiSeats,
       totalContacts: task.totalContacts,
@@ -45,10 +55,26 @@ export class CampaignService {
       prompt: task.prompt,
       mediaTaskQueue: this.config.temporal.mediaTaskQueue,
       ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
+      ...(task.startAt ? { startAt: new Date(task.startAt).toISOString() } : {}),
     };
   }
 
-  async startWorkflow(task: Omit<TaskDoc, 'createdAt' | 'updatedAt'>): Promise<void> {
+  /** AI seats this task may still ask for: the tenant pool minus the seats its other tasks hold. */
+  async availableSeats(tenantId: string, taskId?: string): Promise<number> {
+    return this.repos.seats.available(tenantId, this.config.tenantDefaults.aiSeats, taskId);
+  }
+
+  private async reserve(task: Task, seats: number): Promise<void> {
+    const r = await this.repos.seats.reserve(task.tenantId, task._id, seats, this.config.tenantDefaults.aiSeats);
+    if (!r.ok)
+      throw new ValidationFailed(`only ${r.available} AI seat(s) of the tenant's pool are available`, [
+        { field: 'aiSeats', value: String(seats), reason: `exceeds the ${r.available} available AI seat(s)` },
+      ]);
+  }
+
+  /** Reserve the task's seats and start its campaign (which waits for a scheduled start by itself). */
+  async startWorkflow(task: Task): Promise<void> {
+    await this.reserve(task, task.aiSeats);
     try {
       await this.temporal.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
         workflowId: task.workflowId,
@@ -57,12 +83,14 @@ export class CampaignService {
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      await this.repos.seats.release(task.tenantId, task._id);
       this.logger.error({ err, taskId: task._id }, 'could not start the campaign workflow');
       throw new ServiceUnavailableException(
         'the task was saved but its campaign could not be started; retry StartTask',
       );
     }
-    await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
+    const scheduled = task.startAt && new Date(task.startAt).getTime() > Date.now();
+    if (!scheduled) await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
   }
 
   private async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
@@ -71,49 +99,120 @@ export class CampaignService {
     return task;
   }
 
+  /** Send a supervisor command to the campaign; its refusal becomes a 409 naming the reason. */
+  private async update(
+    task: TaskDoc,
+    send: (handle: WorkflowHandle) => Promise<CampaignProgress>,
+  ): Promise<CampaignProgress> {
+    try {
+      return await send(this.temporal.workflow.getHandle(task.workflowId));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new DomainError('the task’s campaign is no longer running', 409);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new DomainError(`the campaign refused: ${err.cause?.message ?? err.message}`, 409);
+      this.logger.error({ err, taskId: task._id }, 'update failed');
+      throw new ServiceUnavailableException('the workflow service is unavailable; retry');
+    }
+  }
+
   /** StartTask: start a task that has not started, or resume a paused one. */
   async start(tenantId: string, taskId: string) {
     const task = await this.taskOr404(tenantId, taskId);
     if (task.status === 'NOT_STARTED') await this.startWorkflow(task);
     else if (task.status === 'PAUSED') {
-      await this.signal(task, resumeSignal);
+      await this.update(task, (h) => h.executeUpdate(resumeUpdate));
       await this.repos.tasks.setStatus(tenantId, taskId, 'RUNNING');
     } else if (task.status !== 'RUNNING') throw new DomainError(`task is ${task.status} and cannot be started`, 409);
     return this.tasks.get(tenantId, taskId);
   }
 
-  /** StopTask: pause — no new calls; calls in progress finish. */
+  /** StopTask: pause — no new calls; calls in progress finish. The task keeps its AI seats. */
   async stop(tenantId: string, taskId: string) {
     const task = await this.taskOr404(tenantId, taskId);
     if (task.status !== 'RUNNING')
       throw new DomainError(`task is ${task.status}; only a running task can be paused`, 409);
-    await this.signal(task, pauseSignal);
+    await this.update(task, (h) => h.executeUpdate(pauseUpdate));
     await this.repos.tasks.setStatus(tenantId, taskId, 'PAUSED');
     return this.tasks.get(tenantId, taskId);
   }
 
-  /** CancelTask: terminal; contacts not yet dialled are never dialled. */
+  /** CancelTask: terminal; contacts not yet dialled are never dialled; calls in progress finish. */
   async cancel(tenantId: string, taskId: string) {
     const task = await this.taskOr404(tenantId, taskId);
     if (task.status === 'COMPLETED' || task.status === 'CANCELLED')
       throw new DomainError(`task is already ${task.status}`, 409);
-    if (task.status !== 'NOT_STARTED') await this.signal(task, cancelSignal);
+    const started = await this.isRunning(task);
+    if (started) await this.update(task, (h) => h.executeUpdate(cancelUpdate));
+    else await this.repos.seats.release(tenantId, taskId);
+    // The campaign records CANCELLED itself when its last call ends; the stored status says so at once.
     await this.repos.tasks.setStatus(tenantId, taskId, 'CANCELLED');
     return this.tasks.get(tenantId, taskId);
   }
 
-  private async signal(task: TaskDoc, signal: SignalDefinition<[], string>): Promise<void> {
-    try {
-      await this.temporal.workflow.getHandle(task.workflowId).signal(signal);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new DomainError('the task’s campaign is no longer running', 409);
-      this.logger.error({ err, taskId: task._id }, 'signal failed');
-      throw new ServiceUnavailableException('the workflow service is unavailable; retry');
+  /** Change a running or paused task's AI seats; takes effect at the campaign's next seat decision. */
+  async setSeats(tenantId: string, taskId: string, seats: number) {
+    const task = await this.taskOr404(tenantId, taskId);
+    if (task.status === 'COMPLETED' || task.status === 'CANCELLED')
+      throw new DomainError(`task is ${task.status}; its seats cannot change`, 409);
+    const previous = task.aiSeats;
+    await this.reserve(task, seats);
+    if (await this.isRunning(task)) {
+      try {
+        await this.update(task, (h) => h.executeUpdate(setSeatsUpdate, { args: [seats] }));
+      } catch (err) {
+        await this.reserve(task, previous).catch(() => undefined);
+        throw err;
+      }
     }
+    await this.repos.tasks.setSeats(tenantId, taskId, seats);
+    return this.tasks.get(tenantId, taskId);
+  }
+
+  private async isRunning(task: TaskDoc): Promise<boolean> {
+    if (task.status === 'NOT_STARTED') {
+      try {
+        const d = await this.temporal.workflow.getHandle(task.workflowId).describe();
+        return d.status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * AttachTask grew the list of a task whose campaign may be running: tell the campaign its new total. If the
+   * campaign had just completed (the race between its last call and the append), signal-with-start opens a new run
+   * that admits from where the old list ended, with the task's seats reserved again.
+   */
+  async listExtended(task: TaskDoc, previousTotal: number): Promise<void> {
+    if (task.status === 'NOT_STARTED' || task.status === 'CANCELLED') return; // read at start / never dialled
+    const reopen = task.status === 'COMPLETED';
+    if (reopen) await this.reserve(task, task.aiSeats);
+    try {
+      await this.temporal.workflow.signalWithStart<typeof campaignWorkflow, [number]>('campaignWorkflow', {
+        workflowId: task.workflowId,
+        taskQueue: this.config.temporal.taskQueue,
+        signal: listExtendedSignal,
+        signalArgs: [task.totalContacts],
+        args: [
+          {
+            task: this.snapshot(task),
+            state: { ...CampaignScheduler.initial(this.snapshot(task)), cursor: previousTotal },
+          },
+        ],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (err) {
+      this.logger.error({ err, taskId: task._id }, 'could not tell the campaign about appended contacts');
+      throw new ServiceUnavailableException('contacts were added but the campaign could not be told; retry StartTask');
+    }
+    if (reopen) await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
   }
 
   async liveProgress(task: TaskDoc): Promise<CampaignProgress | undefined> {
-    if (task.status !== 'RUNNING' && task.status !== 'PAUSED') return undefined;
+    if (task.status === 'COMPLETED') return undefined;
     try {
       return await this.temporal.workflow.getHandle(task.workflowId).query(progressQuery);
     } catch {

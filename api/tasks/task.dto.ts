@@ -12,6 +12,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -75,6 +76,14 @@ export class CreateTaskDto {
   @IsOptional()
   @IsBoolean()
   effectiveImmediately?: boolean;
+
+  @ApiPropertyOptional({
+    example: '2026-12-01T01:30:00Z',
+    description: 'Scheduled start (ISO 8601 instant); with effectiveImmediately the campaign waits until then',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  startAt?: string;
 
   @ApiPropertyOptional({ default: 1, minimum: 1, description: 'AI seats: the task’s concurrency' })
   @IsOptional()

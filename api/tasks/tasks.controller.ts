@@ -1,16 +1,43 @@
 /** The seed's task API (seed-spec §4) as REST routes; operationIds carry the seed's names. */
-import { Body, Controller, Get, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
 import { IsString } from 'class-validator';
 import { ValidationFailed } from '../../src/errors';
 import { CurrentPrincipal, Roles, seesFullNumbers, type Principal } from '../auth/auth';
 import { validateInto } from '../common/validation';
+import { AttachContactsDto, ExportQueryDto, ImportReportDto, TaskStatisticsDto } from '../lists/list.dto';
+import type { UploadedList } from '../lists/list-reader';
+import { ListUploadInterceptor } from '../lists/upload.interceptor';
 import { CreateTaskDto, DetailQueryDto, ListQueryDto } from './task.dto';
 import { TasksService } from './tasks.service';
 
-/** Upload cap for one call list. */
-export const MAX_LIST_BYTES = 64 * 1024 * 1024;
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The multipart form's text part; the file part arrives through the interceptor. */
 class CreateTaskForm {
@@ -18,8 +45,13 @@ class CreateTaskForm {
   definition!: string;
 }
 
+/** Content-Disposition with an ASCII fallback name (headers must be Latin-1) and the real one in UTF-8. */
+const attachment = (name: string) =>
+  `attachment; filename="${name.replace(/[^\x20-\x7e]/g, '_').replace(/"/g, '')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
 @ApiTags('tasks')
 @ApiBearerAuth()
+@ApiExtraModels(AttachContactsDto)
 @Controller('tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
@@ -31,8 +63,10 @@ export class TasksController {
     summary: 'Create a task with its call list',
     description:
       'multipart/form-data: `definition` is the task definition as JSON (see CreateTaskDto), `file` the call list ' +
-      '(CSV, UTF-8, header row: phone or 用户号码, optional name/用户名称, timezone/时区, one column per variable). ' +
-      'Either everything is stored or nothing is; problems name the field, or the row and column.',
+      '(.xlsx — see GET /tasks/template.xlsx — or CSV in UTF-8; header row: 用户号码/phone, optional 用户名称/name, ' +
+      '时区/timezone, one column per ${variable} of the prompt). Numbers are normalised to E.164, duplicates ' +
+      'dropped and counted, numbers on the do-not-call list flagged. Either everything is stored or nothing is; ' +
+      'problems name the field, or the row and column, and a rejected list’s report is downloadable as xlsx.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -58,12 +92,8 @@ export class TasksController {
       },
     },
   })
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_LIST_BYTES, files: 1 } }))
-  async create(
-    @CurrentPrincipal() p: Principal,
-    @Body() form: CreateTaskForm,
-    @UploadedFile() file?: { buffer: Buffer; originalname: string; size: number },
-  ) {
+  @UseInterceptors(ListUploadInterceptor)
+  async create(@CurrentPrincipal() p: Principal, @Body() form: CreateTaskForm, @UploadedFile() file?: UploadedList) {
     let plain: unknown;
     try {
       plain = JSON.parse(form?.definition ?? '');
@@ -87,12 +117,127 @@ export class TasksController {
     return this.tasks.list(p.tenantId, q.page ?? 1, q.pageSize ?? 20);
   }
 
+  // Declared before `:taskId` so that Express does not take "template.xlsx" for a task id.
+  @Get('template.xlsx')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiProduces(XLSX_TYPE)
+  @ApiOperation({
+    operationId: 'DownloadListTemplate',
+    summary: 'The call-list template (xlsx): 用户号码, 用户名称, 时区 and a notes sheet',
+  })
+  async template(@CurrentPrincipal() p: Principal) {
+    return new StreamableFile(await this.tasks.template(p.tenantId), {
+      type: XLSX_TYPE,
+      disposition: attachment('外呼清单模板.xlsx'),
+    });
+  }
+
+  @Get('imports/:importId/errors.xlsx')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiParam({ name: 'importId', example: 'imp_3f9c0a7d1e2b4c5d6e' })
+  @ApiProduces(XLSX_TYPE)
+  @ApiOperation({
+    operationId: 'DownloadImportErrors',
+    summary: 'A rejected import’s problems as xlsx (行, 列, 值, 原因); kept for 7 days',
+  })
+  async importErrors(@CurrentPrincipal() p: Principal, @Param('importId') importId: string) {
+    return new StreamableFile(await this.tasks.importErrors(p.tenantId, importId), {
+      type: XLSX_TYPE,
+      disposition: attachment(`import-errors-${importId}.xlsx`),
+    });
+  }
+
   @Get(':taskId')
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiOperation({ operationId: 'GetTask', summary: 'One task: definition, status, statistics, live progress' })
   get(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
     return this.tasks.get(p.tenantId, taskId);
+  }
+
+  @Get(':taskId/statistics')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiParam({ name: 'taskId' })
+  @ApiOkResponse({ type: TaskStatisticsDto })
+  @ApiOperation({
+    operationId: 'GetTaskStatistics',
+    summary: 'Dialled / total, answered, connect rate, average talk time, results, answer-status donut, redials',
+  })
+  statistics(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
+    return this.tasks.statistics(p.tenantId, taskId);
+  }
+
+  @Get(':taskId/template.xlsx')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiParam({ name: 'taskId' })
+  @ApiProduces(XLSX_TYPE)
+  @ApiOperation({
+    operationId: 'DownloadTaskListTemplate',
+    summary: 'The call-list template of a task: 用户号码, 用户名称, 时区 and one column per ${variable} of its prompt',
+  })
+  async taskTemplate(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
+    return new StreamableFile(await this.tasks.template(p.tenantId, taskId), {
+      type: XLSX_TYPE,
+      disposition: attachment(`外呼清单模板-${taskId}.xlsx`),
+    });
+  }
+
+  @Post(':taskId/contacts')
+  @HttpCode(200)
+  @Roles('manager')
+  @UseInterceptors(ListUploadInterceptor)
+  @ApiParam({ name: 'taskId' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A repeat with the same key returns the first result and writes nothing (kept 7 days)',
+  })
+  @ApiOperation({
+    operationId: 'AttachTask',
+    summary: 'Append contacts to a task (追加任务明细), also a running one',
+    description:
+      'A CSV/xlsx upload (multipart, field `file`) or JSON `{contacts: [{phone, name?, timezone?, variables?}]}`. ' +
+      'Same rules as CreateTask’s list; numbers already in the task are dropped and counted. All or nothing.',
+  })
+  @ApiConsumes('multipart/form-data', 'application/json')
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] },
+        { $ref: getSchemaPath(AttachContactsDto) },
+      ],
+    },
+  })
+  @ApiOkResponse({ type: ImportReportDto })
+  async attach(
+    @CurrentPrincipal() p: Principal,
+    @Param('taskId') taskId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') key?: string,
+    @UploadedFile() file?: UploadedList,
+  ) {
+    const source = file ? { file } : { contacts: validateInto(AttachContactsDto, body ?? {}, 'body').contacts };
+    const { report, replayed } = await this.tasks.attach(p.tenantId, taskId, source, key);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return report;
+  }
+
+  @Get(':taskId/export')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiParam({ name: 'taskId' })
+  @ApiProduces(XLSX_TYPE, 'text/csv')
+  @ApiOperation({
+    operationId: 'ExportTaskDetail',
+    summary: '申请导出号码详情: every number’s latest result (xlsx, or CSV streamed); masked for auditors',
+  })
+  async export(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Query() q: ExportQueryDto) {
+    const format = q.format ?? 'xlsx';
+    const out = await this.tasks.exportDetails(p.tenantId, taskId, format, seesFullNumbers(p));
+    const name = `task-${taskId}-details.${format}`;
+    return 'stream' in out
+      ? new StreamableFile(out.stream, { type: 'text/csv; charset=utf-8', disposition: attachment(name) })
+      : new StreamableFile(out.buffer, { type: XLSX_TYPE, disposition: attachment(name) });
   }
 
   @Get(':taskId/details')

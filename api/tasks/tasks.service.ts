@@ -1,27 +1,43 @@
 /**
- * Task management: CreateTask (definition + list, validated whole before anything is written), ListTask, GetTask
- * and ListTaskDetail. Starting, pausing and cancelling the campaign is CampaignService's.
+ * Task management: CreateTask (definition + list, validated whole before anything is written), AttachTask
+ * (contacts appended, idempotent by Idempotency-Key), ListTask, GetTask, statistics, ListTaskDetail, the list
+ * template, the export of number details and a rejected import's error report. Starting, pausing and cancelling
+ * the campaign is CampaignService's.
  */
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
-import type { ContactPageDoc, PageContact, TaskDoc } from '../../activities/mongo/schemas';
+import type { ImportReport } from '../../activities/mongo/list-schemas';
+import type { PageContact, TaskDoc } from '../../activities/mongo/schemas';
 import { openSegments } from '../../src/calendar';
 import { categoryOf, CALL_RESULT_LABELS } from '../../src/call-result';
-import { parseContactCsv } from '../../src/contact-list';
-import { NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
+import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
 import { taskWorkflowId } from '../../src/ids';
+import { promptVariables, variableNameProblem } from '../../src/list/rules';
+import { computeStatistics, type TaskStatistics } from '../../src/list/statistics';
 import { maskPhone } from '../../src/phone';
 import { CONFIG, LOGGER, REPOSITORIES } from '../common/tokens';
+import { ListExportService } from '../lists/list-export.service';
+import { ListImportService, PAGE_SIZE } from '../lists/list-import.service';
+import { LIST_LIMITS, type ListLimits } from '../lists/list-limits';
+import { readRows, type UploadedList } from '../lists/list-reader';
+import type { ContactDto } from '../lists/list.dto';
 import { CampaignService } from './campaign.service';
 import type { CreateTaskDto, DetailQueryDto } from './task.dto';
 
-/** Contacts per bucket document (see activities/mongo/schemas.ts). */
-export const PAGE_SIZE = 500;
-/** The product's promise per task; the upload limit is enforced before anything is stored. */
-export const MAX_CONTACTS = 1_000_000;
+export { PAGE_SIZE };
+
+/** AttachTask's input: an uploaded file or the JSON contacts. */
+export type AttachSource = { file: UploadedList } | { contacts: ContactDto[] };
+
+/** What AttachTask answers; `replayed` is true when an Idempotency-Key returned the first request's result. */
+export interface AttachResult {
+  report: ImportReport;
+  replayed: boolean;
+}
 
 export interface DetailRow {
   index: number;
@@ -43,6 +59,8 @@ export interface DetailRow {
   talkSeconds?: number;
   attemptId?: string;
   skipped?: string;
+  /** On the tenant's do-not-call list at import: never dialled. */
+  doNotCall?: boolean;
 }
 
 function validZone(zone: string): boolean {
@@ -61,6 +79,9 @@ export class TasksService {
     @Inject(REPOSITORIES) private readonly repos: Repositories,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(forwardRef(() => CampaignService)) private readonly campaigns: CampaignService,
+    @Inject(LIST_LIMITS) private readonly limits: ListLimits,
+    private readonly imports: ListImportService,
+    private readonly exports: ListExportService,
   ) {}
 
   /** Cross-field rules class-validator cannot express; every problem is reported, none stops the others. */
@@ -87,6 +108,10 @@ export class TasksService {
           reason: `overlaps workingWindows.${prev.i}`,
         });
     });
+    for (const v of promptVariables(dto.prompt)) {
+      const reason = variableNameProblem(v);
+      if (reason) problems.push({ field: 'prompt', value: `\${${v}}`, reason });
+    }
     if (!problems.length) {
       windows.forEach((w, i) => {
         if (!openSegments({ windows: [w], blocked: [...this.config.tenantDefaults.blockedHours] }).length)
@@ -100,70 +125,181 @@ export class TasksService {
     return problems;
   }
 
-  async create(tenantId: string, dto: CreateTaskDto, file: { buffer: Buffer; originalname: string } | undefined) {
+  /**
+   * CreateTask: the definition is checked first, then the list streams into buckets; the task document is written
+   * last, so a rejected list leaves nothing behind.
+   */
+  async create(tenantId: string, dto: CreateTaskDto, file: UploadedList | undefined) {
     const problems = this.checkDefinition(dto);
-    if (!file) problems.push({ field: 'file', reason: 'a call list (CSV) is required' });
-    else if (!/\.csv$/i.test(file.originalname))
-      problems.push({ field: 'file', value: file.originalname, reason: 'the call list must be a .csv file' });
-    if (problems.length) throw new ValidationFailed('the task definition is invalid', problems);
-
-    const list = parseContactCsv(file!.buffer, { maxContacts: MAX_CONTACTS });
-    if (list.problems.length)
-      throw new ValidationFailed(
-        `the call list has ${list.problems.length} problem(s); nothing was imported`,
-        list.problems,
-      );
-    if (!list.contacts.length)
-      throw new ValidationFailed('the call list has no contacts', [{ field: 'file', reason: 'no data rows' }]);
-
-    const taskId = randomBytes(10).toString('hex');
-    const pages: ContactPageDoc[] = [];
-    for (let p = 0; p * PAGE_SIZE < list.contacts.length; p++) {
-      pages.push({
-        _id: `${taskId}/${p}`,
-        tenantId,
-        taskId,
-        page: p,
-        contacts: list.contacts.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).map((c, k): PageContact => ({
-          i: p * PAGE_SIZE + k,
-          phone: c.phone,
-          vars: c.variables,
-          attempts: 0,
-          ...(c.name ? { name: c.name } : {}),
-          ...(c.timezone ? { tz: c.timezone } : {}),
-        })),
+    if (!file) problems.push({ field: 'file', reason: 'a call list (.csv or .xlsx) is required' });
+    // A task cannot ask for more AI seats than the tenant's pool has free (seed §2.1 当前可用AI坐席数).
+    const seats = dto.aiSeats ?? 1;
+    const available = await this.campaigns.availableSeats(tenantId);
+    if ((dto.effectiveImmediately ?? true) && seats > available)
+      problems.push({
+        field: 'aiSeats',
+        value: String(seats),
+        reason: `exceeds the ${available} available AI seat(s)`,
       });
-    }
-    const task: Omit<TaskDoc, 'createdAt' | 'updatedAt'> = {
-      _id: taskId,
+    if (dto.startAt !== undefined && Number.isNaN(Date.parse(dto.startAt)))
+      problems.push({ field: 'startAt', value: dto.startAt, reason: 'not an ISO 8601 instant' });
+    if (problems.length) throw new ValidationFailed('the task definition is invalid', problems);
+    const taskId = randomBytes(10).toString('hex');
+    const prompt = dto.prompt ?? this.config.call.defaultPrompt;
+    const report = await this.imports.import(
       tenantId,
-      name: dto.name,
-      description: dto.description ?? '',
-      status: 'NOT_STARTED',
-      effectiveImmediately: dto.effectiveImmediately ?? true,
-      calendar: {
-        timezone: dto.timezone ?? this.config.tenantDefaults.timezone,
-        workingDays: [...dto.workingDays].sort(),
-        windows: dto.workingWindows.map((w) => ({ start: w.start, end: w.end })),
-        blocked: this.config.tenantDefaults.blockedHours.map((b) => ({ ...b })),
+      {
+        kind: 'create',
+        taskId,
+        requiredVariables: promptVariables(prompt),
+        task: (totals) => ({
+          _id: taskId,
+          tenantId,
+          name: dto.name,
+          description: dto.description ?? '',
+          status: 'NOT_STARTED',
+          effectiveImmediately: dto.effectiveImmediately ?? true,
+          calendar: {
+            timezone: dto.timezone ?? this.config.tenantDefaults.timezone,
+            workingDays: [...dto.workingDays].sort(),
+            windows: dto.workingWindows.map((w) => ({ start: w.start, end: w.end })),
+            blocked: this.config.tenantDefaults.blockedHours.map((b) => ({ ...b })),
+          },
+          retry: dto.retry
+            ? {
+                reasons: dto.retry.reasons,
+                maxRetries: dto.retry.maxRetries,
+                intervalMinutes: dto.retry.intervalMinutes,
+              }
+            : { reasons: [], maxRetries: 0, intervalMinutes: 1 },
+          aiSeats: dto.aiSeats ?? 1,
+          prompt,
+          ...(dto.callerNumber ? { callerNumber: dto.callerNumber } : {}),
+          ...(dto.startAt ? { startAt: new Date(dto.startAt) } : {}),
+          totalContacts: totals.totalContacts,
+          pageSize: PAGE_SIZE,
+          pages: totals.pages,
+          duplicatesRemoved: totals.duplicates,
+          dncFlagged: totals.doNotCall,
+          stats: { attempts: 0, finished: 0, answered: 0, talkSeconds: 0, byResult: {}, dialled: 0, latest: {} },
+          workflowId: taskWorkflowId(taskId),
+        }),
       },
-      retry: dto.retry
-        ? { reasons: dto.retry.reasons, maxRetries: dto.retry.maxRetries, intervalMinutes: dto.retry.intervalMinutes }
-        : { reasons: [], maxRetries: 0, intervalMinutes: 1 },
-      aiSeats: dto.aiSeats ?? 1,
-      prompt: dto.prompt ?? this.config.call.defaultPrompt,
-      ...(dto.callerNumber ? { callerNumber: dto.callerNumber } : {}),
-      totalContacts: list.contacts.length,
-      pageSize: PAGE_SIZE,
-      pages: pages.length,
-      duplicatesRemoved: list.duplicates,
-      stats: { attempts: 0, finished: 0, answered: 0, talkSeconds: 0, byResult: {} },
-      workflowId: taskWorkflowId(taskId),
-    };
-    await this.repos.tasks.create(task, pages);
-    this.logger.info({ taskId, tenantId, contacts: task.totalContacts, duplicates: list.duplicates }, 'task created');
+      this.rowsOf(file!),
+      { fileName: file!.originalname },
+    );
+    const task = await this.taskOr404(tenantId, taskId);
+    this.logger.info({ taskId, tenantId, contacts: task.totalContacts, importId: report.importId }, 'task created');
     if (task.effectiveImmediately) await this.campaigns.startWorkflow(task);
-    return this.get(tenantId, taskId);
+    return { ...(await this.get(tenantId, taskId)), import: report };
+  }
+
+  private rowsOf(file: UploadedList) {
+    return readRows(file, {
+      // Header, the limit, and one row more so a list over the limit is recognised as such.
+      maxRows: this.limits.maxContactsPerTask + 2,
+      maxRecordBytes: this.limits.maxRecordBytes,
+    });
+  }
+
+  /**
+   * AttachTask (追加任务明细): append contacts to a task, also a running one. With an Idempotency-Key, a repeat of
+   * the same request returns the first result and writes nothing; the same key with a different request is a 409.
+   */
+  async attach(tenantId: string, taskId: string, source: AttachSource, idempotencyKey?: string): Promise<AttachResult> {
+    const task = await this.taskOr404(tenantId, taskId);
+    if (task.status === 'CANCELLED' || task.status === 'COMPLETED')
+      throw new DomainError(`task is ${task.status}; contacts can only be added to a task that has not ended`, 409);
+    let keyId: string | undefined;
+    if (idempotencyKey !== undefined) {
+      if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
+        throw new ValidationFailed('invalid Idempotency-Key', [
+          { field: 'Idempotency-Key', reason: '1–255 visible ASCII characters' },
+        ]);
+      const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+      keyId = `idem/${tenantId}/${taskId}/${sha(idempotencyKey)}`;
+      const requestHash =
+        'file' in source
+          ? sha(Buffer.concat([Buffer.from(`${source.file.originalname}\n`), source.file.buffer]))
+          : sha(JSON.stringify(source.contacts));
+      const claim = await this.repos.imports.claimKey(tenantId, taskId, keyId, requestHash, this.limits.reportTtlMs);
+      if (claim.kind === 'replay') return { report: claim.report, replayed: true };
+      if (claim.kind === 'busy')
+        throw new DomainError('a request with this Idempotency-Key is still running; retry later', 409);
+      if (claim.kind === 'mismatch')
+        throw new DomainError('this Idempotency-Key was used with a different request', 409, [
+          { field: 'Idempotency-Key', reason: 'already used with a different request' },
+        ]);
+    }
+    try {
+      const report = await this.imports.import(
+        tenantId,
+        { kind: 'attach', taskId },
+        'file' in source ? this.rowsOf(source.file) : ListImportService.rowsOfJson(source.contacts),
+        {
+          requiredVariables: promptVariables(task.prompt),
+          ...('file' in source ? { fileName: source.file.originalname } : {}),
+        },
+      );
+      if (keyId) await this.repos.imports.completeKey(tenantId, keyId, report);
+      if (report.imported) await this.contactsAppended(tenantId, taskId, report.imported);
+      return { report, replayed: false };
+    } catch (err) {
+      // A failed request releases its key, so the client's retry with the same key runs again.
+      if (keyId) await this.repos.imports.releaseKey(tenantId, keyId);
+      throw err;
+    }
+  }
+
+  /**
+   * **The hand-off to a running campaign after AttachTask.** The stored task's `totalContacts` and `pages` are
+   * already updated (the import's commit point); this re-reads them and tells the campaign workflow how many
+   * contacts its list now has. The workflow must raise its `task.totalContacts` to the new total (never lower it),
+   * drop a cached copy of the bucket that held the old end of the list (its new contacts were written into that
+   * bucket), and, if it had finished admitting contacts, go on admitting from its cursor.
+   */
+  async contactsAppended(
+    tenantId: string,
+    taskId: string,
+    imported: number,
+  ): Promise<{ totalContacts: number; pages: number }> {
+    const task = await this.taskOr404(tenantId, taskId);
+    const totals = { totalContacts: task.totalContacts, pages: task.pages };
+    this.logger.info({ tenantId, taskId, ...totals }, 'contacts appended');
+    await this.campaigns.listExtended(task, task.totalContacts - imported);
+    return totals;
+  }
+
+  /** Statistics of seed §3.1 from the task's counters: one `_id` read, whatever the size of the list. */
+  async statistics(tenantId: string, taskId: string): Promise<TaskStatistics> {
+    const task = await this.taskOr404(tenantId, taskId);
+    return computeStatistics(task.totalContacts, task.stats, task.dncFlagged ?? 0);
+  }
+
+  /** The import template: generic, or with one column per `${variable}` of a task's prompt. */
+  async template(tenantId: string, taskId?: string): Promise<Buffer> {
+    if (!taskId) return this.exports.template(this.config.call.defaultPrompt);
+    return this.exports.template((await this.taskOr404(tenantId, taskId)).prompt);
+  }
+
+  /** A rejected import's problems as xlsx. Kept until its expiry (7 days by default). */
+  async importErrors(tenantId: string, importId: string): Promise<Buffer> {
+    const doc = await this.repos.imports.getImport(tenantId, importId);
+    if (!doc || doc.kind === 'idempotency-key') throw new NotFound(`import ${importId}`);
+    return this.exports.errorsWorkbook(doc.problems ?? [], doc.report?.problemCount ?? 0);
+  }
+
+  /** 申请导出号码详情: number details, CSV streamed bucket by bucket, or xlsx. */
+  async exportDetails(
+    tenantId: string,
+    taskId: string,
+    format: 'csv' | 'xlsx',
+    fullNumbers: boolean,
+  ): Promise<{ stream: Readable } | { buffer: Buffer }> {
+    const task = await this.taskOr404(tenantId, taskId);
+    return format === 'csv'
+      ? { stream: this.exports.csv(task, fullNumbers) }
+      : { buffer: await this.exports.xlsx(task, fullNumbers) };
   }
 
   private async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
@@ -186,11 +322,15 @@ export class TasksService {
       status: task.status,
       effectiveImmediately: task.effectiveImmediately,
       aiSeats: task.aiSeats,
+      ...(task.startAt ? { startAt: task.startAt } : {}),
+      ...(task.cancelledFrom !== undefined ? { cancelledFrom: task.cancelledFrom } : {}),
       calendar: task.calendar,
       retry: task.retry,
       totalContacts: task.totalContacts,
       duplicatesRemoved: task.duplicatesRemoved,
+      doNotCall: task.dncFlagged ?? 0,
       stats: { ...task.stats, byResult },
+      statistics: computeStatistics(task.totalContacts, task.stats, task.dncFlagged ?? 0),
       workflowId: task.workflowId,
       temporalUiUrl: `${this.config.temporal.uiUrl}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(task.workflowId)}`,
       createdAt: task.createdAt,
@@ -226,6 +366,11 @@ export class TasksService {
       redials: Math.max(0, (c.attempts ?? 0) - 1),
       category: categoryOf(c.last?.code),
       ...(c.skipped ? { skipped: c.skipped } : {}),
+      // CancelTask stopped admitting contacts at `cancelledFrom`: the ones after it were never dialled.
+      ...(!c.skipped && !c.last && task.cancelledFrom !== undefined && c.i >= task.cancelledFrom
+        ? { skipped: 'CANCELLED' }
+        : {}),
+      ...(c.dnc ? { doNotCall: true } : {}),
       ...(c.last
         ? {
             result: c.last.code,
@@ -249,7 +394,8 @@ export class TasksService {
       const last = Math.floor(Math.min(skip + pageSize, task.totalContacts) / task.pageSize);
       for (let p = first; p <= last && p < task.pages; p++) {
         const doc = await this.repos.pages.get(tenantId, taskId, p);
-        for (const c of doc?.contacts ?? []) if (c.i >= skip && c.i < skip + pageSize) items.push(row(c));
+        for (const c of doc?.contacts ?? [])
+          if (c.i >= skip && c.i < skip + pageSize && c.i < task.totalContacts) items.push(row(c));
       }
     } else {
       total = 0;
@@ -257,6 +403,8 @@ export class TasksService {
       for (let p = 0; p < task.pages; p++) {
         const doc = await this.repos.pages.get(tenantId, taskId, p);
         for (const c of doc?.contacts ?? []) {
+          // Slots past the end of the list belong to an import that has not committed (or failed): not the list.
+          if (c.i >= task.totalContacts) continue;
           if (q.result !== undefined && c.last?.code !== q.result) continue;
           if (digits !== undefined && !c.phone.includes(digits)) continue;
           if (total >= skip && items.length < pageSize) items.push(row(c));

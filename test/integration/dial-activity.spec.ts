@@ -52,6 +52,7 @@ function activities(ari: AriAdapter) {
   return createMediaActivities({
     ari,
     calls: repos.calls,
+    dnc: repos.dnc,
     tts: createEspeakTts(config.tts),
     logger,
     sip: config.sip,

@@ -6,6 +6,11 @@ import { connect, type Client } from 'ari-client';
 
 export class TrunkObserver {
   private readonly created: string[] = [];
+  /** Channel creation times, in order. */
+  readonly createdAt: number[] = [];
+  private readonly up = new Set<string>();
+  /** Most channels on the trunk at once, as Asterisk reported them. */
+  maxConcurrent = 0;
 
   private constructor(private readonly client: Client) {}
 
@@ -16,10 +21,31 @@ export class TrunkObserver {
   ): Promise<TrunkObserver> {
     const client = await connect(ari.url, ari.username, ari.password);
     const observer = new TrunkObserver(client);
-    client.on('ChannelCreated', (event) => observer.created.push(event.channel.id));
+    client.on('ChannelCreated', (event) => {
+      observer.created.push(event.channel.id);
+      observer.createdAt.push(Date.now());
+      observer.up.add(event.channel.id);
+      observer.maxConcurrent = Math.max(observer.maxConcurrent, observer.up.size);
+    });
+    client.on('ChannelDestroyed', (event) => observer.up.delete(event.channel.id));
     await client.start(app);
     await client.applications.subscribe({ applicationName: app, eventSource: `endpoint:${endpoint}` });
     return observer;
+  }
+
+  /** Channels on the trunk now. */
+  get active(): number {
+    return this.up.size;
+  }
+
+  /** Channels created so far. */
+  get total(): number {
+    return this.created.length;
+  }
+
+  /** Reset the high-water mark (e.g. after a supervisor raised the seats). */
+  resetMax(): void {
+    this.maxConcurrent = this.up.size;
   }
 
   /** How many channels Asterisk created with this id (an attempt dialled twice would show 2). */

@@ -1,0 +1,170 @@
+/**
+ * Supervising live campaigns, end to end on real servers, judged from Asterisk's side.
+ * Real: the API (in process, HTTP via supertest), Temporal dev server and SDK workers, FerretDB, Asterisk over ARI,
+ * espeak-ng, and a sipp callee that answers every call. A separate ARI application of the test's own subscribes to
+ * the trunk endpoint and counts the channels Asterisk creates and destroys, so the limits are checked against
+ * what really reached the phone network, not against our own bookkeeping.
+ */
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createLogger } from '../../activities/logger';
+import { buildWorkers, type WorkerHandles } from '../../activities/worker-setup';
+import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
+import { TrunkObserver } from '../support/asterisk';
+import { zoneWhereOpenNow } from '../support/calendar';
+import { servers, testConfig, uniqueName } from '../support/servers';
+import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
+
+const KEY = 'control-manager-key-0123456789';
+const CALLEE_PORT = 5201;
+const POOL = 6;
+
+let callee: SippCallee;
+let trunk: TrunkObserver;
+let workers: WorkerHandles;
+let workerRun: Promise<void>;
+let ports: AppPorts;
+let app: INestApplication;
+
+beforeAll(async () => {
+  callee = await startCallee('answer', CALLEE_PORT);
+  const taskQueue = uniqueName('control-');
+  const config = testConfig({
+    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_control_')}`,
+    API_KEYS: `${KEY}:${uniqueName('tenant')}:manager|supervisor`,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_MEDIA_TASK_QUEUE: `${taskQueue}-media`,
+    ARI_APP: uniqueName('control'),
+    TTS_CHROOT: servers.asteriskRoot,
+    SIP_DEFAULT_TARGET: `127.0.0.1:${CALLEE_PORT}`,
+    TENANT_AI_SEATS: String(POOL),
+  });
+  trunk = await TrunkObserver.start(config.ari, uniqueName('observer'));
+  const logger = createLogger(config.logLevel, 'control');
+  workers = await buildWorkers(config, logger);
+  workerRun = workers.run();
+  ports = await openPorts(config, logger);
+  app = await createApp(ports);
+  await app.init();
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (ports) await closePorts(ports);
+  workers?.shutdown();
+  await workerRun;
+  await workers?.close();
+  trunk?.close();
+  stopCallees(callee ? [callee] : []);
+});
+
+const auth = { Authorization: `Bearer ${KEY}` };
+const api = () => request(app.getHttpServer());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function createTask(name: string, contacts: number, aiSeats: number): Promise<string> {
+  const csv = ['phone', ...Array.from({ length: contacts }, (_, i) => `+86139${String(i).padStart(8, '0')}`)].join(
+    '\n',
+  );
+  const res = await api()
+    .post('/tasks')
+    .set(auth)
+    .field(
+      'definition',
+      JSON.stringify({
+        name,
+        workingDays: [1, 2, 3, 4, 5, 6, 7],
+        workingWindows: [{ start: '00:00', end: '23:59' }],
+        timezone: zoneWhereOpenNow(),
+        aiSeats,
+        prompt: '您好，再见。',
+      }),
+    )
+    .attach('file', Buffer.from(csv, 'utf8'), 'list.csv');
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+const task = async (id: string) => (await api().get(`/tasks/${id}`).set(auth)).body;
+
+describe('supervising a live campaign (Asterisk counts the calls)', () => {
+  it('never has more calls up than the AI seats, and a raise takes effect mid-run', async () => {
+    const before = trunk.total;
+    trunk.resetMax();
+    const id = await createTask('seats_raise', 10, 2);
+    await until(() => trunk.total - before >= 3, 'three calls');
+    expect(trunk.maxConcurrent).toBeLessThanOrEqual(2);
+
+    const raised = await api().put(`/tasks/${id}/seats`).set(auth).send({ aiSeats: 4 });
+    expect(raised.status).toBe(200);
+    expect(raised.body.aiSeats).toBe(4);
+    await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
+    expect(trunk.total - before).toBe(10);
+    expect(trunk.maxConcurrent).toBeLessThanOrEqual(4);
+    expect(trunk.maxConcurrent).toBeGreaterThan(2);
+    // The seats went back to the tenant's pool when the campaign completed.
+    expect((await api().get('/tasks/seats/available').set(auth)).body).toEqual({ available: POOL });
+  }, 180_000);
+
+  it('refuses seats beyond the tenant pool, naming the field', async () => {
+    const id = await createTask('seats_pool', 3, 1);
+    const res = await api()
+      .put(`/tasks/${id}/seats`)
+      .set(auth)
+      .send({ aiSeats: POOL + 1 });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0]).toMatchObject({ field: 'aiSeats' });
+    await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
+  }, 180_000);
+
+  it('pauses (no new call reaches the trunk), then resumes where it left off', async () => {
+    const before = trunk.total;
+    const id = await createTask('pause_resume', 8, 2);
+    await until(() => trunk.total - before >= 2, 'two calls');
+    const paused = await api().post(`/tasks/${id}/stop`).set(auth);
+    expect(paused.status).toBe(200);
+    expect(paused.body.status).toBe('PAUSED');
+    // Calls in progress finish; after that nothing new is dialled while paused.
+    await until(() => trunk.active === 0, 'calls in progress to end');
+    const dialledWhenPaused = trunk.total;
+    await sleep(4000);
+    expect(trunk.total).toBe(dialledWhenPaused);
+    expect(dialledWhenPaused - before).toBeLessThan(8);
+
+    expect((await api().post(`/tasks/${id}/start`).set(auth)).body.status).toBe('RUNNING');
+    await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
+    // Every contact was dialled exactly once.
+    expect(trunk.total - before).toBe(8);
+    const details = await api().get(`/tasks/${id}/details`).set(auth);
+    expect(details.body.items.map((r: { attempts: number }) => r.attempts)).toEqual(Array(8).fill(1));
+  }, 180_000);
+
+  it('cancels: the call in progress finishes, the rest are never dialled and shown as cancelled', async () => {
+    const before = trunk.total;
+    const id = await createTask('cancel_run', 10, 1);
+    await until(() => trunk.total - before >= 1, 'the first call');
+    const cancelled = await api().post(`/tasks/${id}/cancel`).set(auth);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    await until(() => trunk.active === 0, 'the call in progress to end');
+    await sleep(3000);
+    const dialled = trunk.total - before;
+    expect(dialled).toBeLessThanOrEqual(2);
+    await until(async () => (await task(id)).cancelledFrom !== undefined, 'the campaign to record where it stopped');
+    const details = await api().get(`/tasks/${id}/details`).set(auth);
+    const skipped = details.body.items.filter((r: { skipped?: string }) => r.skipped === 'CANCELLED');
+    expect(skipped.length).toBe(10 - dialled);
+    await until(
+      async () => (await api().get('/tasks/seats/available').set(auth)).body.available === POOL,
+      'the seats to return to the pool',
+    );
+  }, 180_000);
+});
