@@ -4,7 +4,7 @@
  * factories so they cannot drift) over an in-memory list — the real activities run end to end in test/e2e.
  */
 import { Context } from '@temporalio/activity';
-import type { WorkflowClient } from '@temporalio/client';
+import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { createCampaignActivities } from '../../activities/campaign-activities';
@@ -47,6 +47,8 @@ export const allDay: CallingCalendar = {
 };
 
 interface Harness {
+  /** Server time when the campaign began (the first activity's schedule time). */
+  startedAtMs?: number;
   admitted?: number;
   statuses: TaskStatus[];
   recorded: AttemptOutcome[];
@@ -66,6 +68,7 @@ function fakes(
   const fakeCampaign: CampaignActs = {
     loadContactPage: (_tenant, _task, page) => Promise.resolve(contacts.slice(page * pageSize, (page + 1) * pageSize)),
     setTaskStatus: (_tenant, _task, status) => {
+      h.startedAtMs ??= Context.current().info.currentAttemptScheduledTimestampMs;
       h.statuses.push(status);
       return Promise.resolve();
     },
@@ -113,14 +116,18 @@ function fakes(
 export async function startCampaign(
   task: Partial<CampaignTask> & { totalContacts: number },
   answer: (input: PlaceCallInput) => CallResultCode,
-  opts: { pageSize?: number; holdMs?: number } = {},
+  opts: { pageSize?: number; holdMs?: number; contactZone?: (index: number) => string | undefined } = {},
 ) {
   const pageSize = opts.pageSize ?? 3;
-  const contacts: ContactRef[] = Array.from({ length: task.totalContacts }, (_, i) => ({
-    index: i,
-    phone: `+86138000${String(i).padStart(5, '0')}`,
-    variables: {},
-  }));
+  const contacts: ContactRef[] = Array.from({ length: task.totalContacts }, (_, i) => {
+    const zone = opts.contactZone?.(i);
+    return {
+      index: i,
+      phone: `+86138000${String(i).padStart(5, '0')}`,
+      variables: {},
+      ...(zone ? { timezone: zone } : {}),
+    };
+  });
   const { h, fakeCampaign, fakeMedia } = fakes(contacts, pageSize, answer, opts.holdMs);
   const taskQueue = uniqueName('campaign-');
   const mediaTaskQueue = `${taskQueue}-media`;
@@ -143,20 +150,27 @@ export async function startCampaign(
     mediaTaskQueue,
     ...task,
   };
-  const handle = await client.start<typeof campaignWorkflow>('campaignWorkflow', {
-    workflowId: `task/${full.taskId}`,
-    taskQueue,
-    args: [{ task: full }],
-  });
-  // Keep the workers until every child has closed too: a child's last workflow task can outlive the campaign's
-  // result, and a task left on a queue nobody polls would stop the test server from skipping time in later tests.
+  // Start the workflow only once both workers poll: a workflow task that no worker has picked up yet looks idle to
+  // the time-skipping server, which would then jump its clock ahead (by years) before the campaign even begins.
+  let started!: (handle: WorkflowHandle<typeof campaignWorkflow>) => void;
+  const handlePromise = new Promise<WorkflowHandle<typeof campaignWorkflow>>((resolve) => (started = resolve));
   const done = mediaWorker.runUntil(
     campaignWorker.runUntil(async () => {
+      await until(() => campaignWorker.getState() === 'RUNNING' && mediaWorker.getState() === 'RUNNING', 'workers');
+      const handle = await client.start<typeof campaignWorkflow>('campaignWorkflow', {
+        workflowId: `task/${full.taskId}`,
+        taskQueue,
+        args: [{ task: full }],
+      });
+      started(handle);
       const result = await handle.result();
+      // Keep the workers until every child has closed too: a child's last workflow task can outlive the campaign's
+      // result, and a task left on a queue nobody polls would stop the test server from skipping time later on.
       for (let i = 0; i < result.dispatched; i++) await client.getHandle(`${handle.workflowId}/contact/${i}`).result();
       return result;
     }),
   );
+  const handle = await Promise.race([handlePromise, done.then(() => handlePromise)]);
   return { h, handle, done, task: full };
 }
 
@@ -176,4 +190,14 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * The server's current time. The time-skipping server's clock runs ahead of the wall clock once earlier tests have
+ * skipped time, so schedules are built relative to this, probed with an empty campaign.
+ */
+export async function serverNow(): Promise<number> {
+  const { h } = await runCampaign({ totalContacts: 0 }, () => 'SUCCESS');
+  if (h.startedAtMs === undefined) throw new Error('the probe campaign ran no activity');
+  return h.startedAtMs;
 }

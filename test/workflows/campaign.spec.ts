@@ -4,7 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { isOpenAt, type CallingCalendar } from '../../src/calendar';
-import { closeHarness, openHarness, runCampaign } from '../support/campaign-harness';
+import { closeHarness, openHarness, runCampaign, serverNow } from '../support/campaign-harness';
 import { servers } from '../support/servers';
 
 beforeAll(() => openHarness(servers.temporalTestAddress), 120_000);
@@ -75,5 +75,66 @@ describe('campaignWorkflow', () => {
     );
     const order = h.dialled.map((d) => `${d.input.contactIndex}/${d.input.attempt}`);
     expect(order).toEqual(['0/1', '1/1', '0/2']);
+  });
+});
+
+/** A fixed-offset zone in which `atMs` falls in local hour `hour` (Etc/GMT signs are inverted: Etc/GMT-8 is UTC+8). */
+function zoneWithLocalHour(atMs: number, hour: number): string {
+  for (let offset = -12; offset <= 14; offset++) {
+    const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+    if (DateTime.fromMillis(atMs, { zone }).hour === hour) return zone;
+  }
+  throw new Error(`no zone has local hour ${hour}`);
+}
+
+const local = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).toFormat("yyyy-MM-dd'T'HH:mm");
+
+/*
+ * Schedules relative to the server's clock. Dates (weekends, holidays, DST days) are covered against exact instants
+ * in src/calendar.spec.ts: the time-skipping server's clock jumps ahead by whole years between campaigns (its
+ * default ten-year workflow timeout), which keeps the time of day but not the date, so these tests assert only
+ * times of day and intervals.
+ */
+describe('multi-day schedules (time-skipped)', () => {
+  it('a redial whose interval ends in the lunch block waits for the afternoon window', async () => {
+    const now = await serverNow();
+    const zone = zoneWithLocalHour(now, 11);
+    const minute = DateTime.fromMillis(now, { zone }).minute;
+    const calendar: CallingCalendar = {
+      timezone: zone,
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      windows: [{ start: '09:00', end: '18:00' }],
+      blocked: [{ start: '12:00', end: '14:00' }],
+    };
+    const intervalMinutes = 60 - minute + 10; // ends at about 12:10, inside the block
+    const { h } = await runCampaign(
+      { totalContacts: 1, calendar, retry: { reasons: ['BUSY'], maxRetries: 1, intervalMinutes } },
+      (input) => (input.attempt === 1 ? 'BUSY' : 'SUCCESS'),
+    );
+    const [first, second] = h.dialled;
+    expect(local(first!.scheduledMs, zone).slice(11, 13)).toBe('11');
+    expect(local(second!.scheduledMs, zone).slice(11)).toBe('14:00');
+    expect(second!.scheduledMs - first!.scheduledMs).toBeGreaterThanOrEqual(intervalMinutes * 60_000);
+  });
+
+  it('calls a contact in its own time zone, not the task’s', async () => {
+    const now = await serverNow();
+    const taskZone = zoneWithLocalHour(now, 10); // open for the task now
+    const contactZone = zoneWithLocalHour(now, 22); // night for the contact
+    const calendar: CallingCalendar = {
+      timezone: taskZone,
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      windows: [{ start: '09:00', end: '18:00' }],
+      blocked: [{ start: '21:00', end: '09:00' }],
+    };
+    const { h } = await runCampaign({ totalContacts: 2, aiSeats: 2, calendar }, () => 'SUCCESS', {
+      contactZone: (i) => (i === 1 ? contactZone : undefined),
+    });
+    const byIndex = new Map(h.dialled.map((d) => [d.input.contactIndex, d.scheduledMs]));
+    // Contact 0 (task zone, open) is dialled at once; contact 1 waits for 09:00 in its own zone, the same night.
+    expect(local(byIndex.get(0)!, taskZone).slice(11, 13)).toBe('10');
+    expect(local(byIndex.get(1)!, contactZone).slice(11)).toBe('09:00');
+    expect(byIndex.get(1)! - byIndex.get(0)!).toBeLessThan(12 * 3600_000);
+    expect(h.dialled.find((d) => d.input.contactIndex === 1)!.input.calendar.timezone).toBe(contactZone);
   });
 });
