@@ -7,12 +7,10 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createLogger } from '../../activities/logger';
-import { buildWorkers, type WorkerHandles } from '../../activities/worker-setup';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { TrunkObserver } from '../support/asterisk';
 import { zoneWhereOpenNow } from '../support/calendar';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { uniqueName } from '../support/servers';
+import { startStack, type Stack } from '../support/stack';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 
 const KEY = 'control-manager-key-0123456789';
@@ -21,39 +19,22 @@ const POOL = 6;
 
 let callee: SippCallee;
 let trunk: TrunkObserver;
-let workers: WorkerHandles;
-let workerRun: Promise<void>;
-let ports: AppPorts;
+let stack: Stack;
 let app: INestApplication;
 
 beforeAll(async () => {
   callee = await startCallee('answer', CALLEE_PORT);
-  const taskQueue = uniqueName('control-');
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_control_')}`,
+  stack = await startStack('control', {
     API_KEYS: `${KEY}:${uniqueName('tenant')}:manager|supervisor`,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    TEMPORAL_MEDIA_TASK_QUEUE: `${taskQueue}-media`,
-    ARI_APP: uniqueName('control'),
-    TTS_CHROOT: servers.asteriskRoot,
     SIP_DEFAULT_TARGET: `127.0.0.1:${CALLEE_PORT}`,
     TENANT_AI_SEATS: String(POOL),
   });
-  trunk = await TrunkObserver.start(config.ari, uniqueName('observer'));
-  const logger = createLogger(config.logLevel, 'control');
-  workers = await buildWorkers(config, logger);
-  workerRun = workers.run();
-  ports = await openPorts(config, logger);
-  app = await createApp(ports);
-  await app.init();
+  app = stack.app;
+  trunk = await TrunkObserver.start(stack.config.ari, uniqueName('observer'));
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  if (ports) await closePorts(ports);
-  workers?.shutdown();
-  await workerRun;
-  await workers?.close();
+  await stack?.close();
   trunk?.close();
   stopCallees(callee ? [callee] : []);
 });
@@ -97,19 +78,18 @@ const task = async (id: string) => (await api().get(`/tasks/${id}`).set(auth)).b
 
 describe('supervising a live campaign (Asterisk counts the calls)', () => {
   it('never has more calls up than the AI seats, and a raise takes effect mid-run', async () => {
-    const before = trunk.total;
-    trunk.resetMax();
     const id = await createTask('seats_raise', 10, 2);
-    await until(() => trunk.total - before >= 3, 'three calls');
-    expect(trunk.maxConcurrent).toBeLessThanOrEqual(2);
+    const calls = () => trunk.scope(`${id}-`);
+    await until(() => calls().total >= 3, 'three calls');
+    expect(calls().maxConcurrent).toBeLessThanOrEqual(2);
 
     const raised = await api().put(`/tasks/${id}/seats`).set(auth).send({ aiSeats: 4 });
     expect(raised.status).toBe(200);
     expect(raised.body.aiSeats).toBe(4);
     await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
-    expect(trunk.total - before).toBe(10);
-    expect(trunk.maxConcurrent).toBeLessThanOrEqual(4);
-    expect(trunk.maxConcurrent).toBeGreaterThan(2);
+    expect(calls().total).toBe(10);
+    expect(calls().maxConcurrent).toBeLessThanOrEqual(4);
+    expect(calls().maxConcurrent).toBeGreaterThan(2);
     // The seats went back to the tenant's pool when the campaign completed.
     expect((await api().get('/tasks/seats/available').set(auth)).body).toEqual({ available: POOL });
   }, 180_000);
@@ -126,37 +106,37 @@ describe('supervising a live campaign (Asterisk counts the calls)', () => {
   }, 180_000);
 
   it('pauses (no new call reaches the trunk), then resumes where it left off', async () => {
-    const before = trunk.total;
     const id = await createTask('pause_resume', 8, 2);
-    await until(() => trunk.total - before >= 2, 'two calls');
+    const calls = () => trunk.scope(`${id}-`);
+    await until(() => calls().total >= 2, 'two calls');
     const paused = await api().post(`/tasks/${id}/stop`).set(auth);
     expect(paused.status).toBe(200);
     expect(paused.body.status).toBe('PAUSED');
     // Calls in progress finish; after that nothing new is dialled while paused.
-    await until(() => trunk.active === 0, 'calls in progress to end');
-    const dialledWhenPaused = trunk.total;
+    await until(() => calls().active === 0, 'calls in progress to end');
+    const dialledWhenPaused = calls().total;
     await sleep(4000);
-    expect(trunk.total).toBe(dialledWhenPaused);
-    expect(dialledWhenPaused - before).toBeLessThan(8);
+    expect(calls().total).toBe(dialledWhenPaused);
+    expect(dialledWhenPaused).toBeLessThan(8);
 
     expect((await api().post(`/tasks/${id}/start`).set(auth)).body.status).toBe('RUNNING');
     await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
     // Every contact was dialled exactly once.
-    expect(trunk.total - before).toBe(8);
+    expect(calls().total).toBe(8);
     const details = await api().get(`/tasks/${id}/details`).set(auth);
     expect(details.body.items.map((r: { attempts: number }) => r.attempts)).toEqual(Array(8).fill(1));
   }, 180_000);
 
   it('cancels: the call in progress finishes, the rest are never dialled and shown as cancelled', async () => {
-    const before = trunk.total;
     const id = await createTask('cancel_run', 10, 1);
-    await until(() => trunk.total - before >= 1, 'the first call');
+    const calls = () => trunk.scope(`${id}-`);
+    await until(() => calls().total >= 1, 'the first call');
     const cancelled = await api().post(`/tasks/${id}/cancel`).set(auth);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('CANCELLED');
-    await until(() => trunk.active === 0, 'the call in progress to end');
+    await until(() => calls().active === 0, 'the call in progress to end');
     await sleep(3000);
-    const dialled = trunk.total - before;
+    const dialled = calls().total;
     expect(dialled).toBeLessThanOrEqual(2);
     await until(async () => (await task(id)).cancelledFrom !== undefined, 'the campaign to record where it stopped');
     const details = await api().get(`/tasks/${id}/details`).set(auth);

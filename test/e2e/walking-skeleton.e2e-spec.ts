@@ -9,11 +9,9 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createLogger } from '../../activities/logger';
-import { buildWorkers, type WorkerHandles } from '../../activities/worker-setup';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { zoneWhereOpenNow } from '../support/calendar';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { uniqueName } from '../support/servers';
+import { startStack, type Stack } from '../support/stack';
 import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
 
 const KEY = 'e2e-manager-key-0123456789';
@@ -37,38 +35,21 @@ const phoneOf = (suffix: string) => `+86138000000${suffix}`;
 const SIP_BASE_PORT = 5172;
 
 let callees: SippCallee[] = [];
-let workers: WorkerHandles;
-let workerRun: Promise<void>;
-let ports: AppPorts;
+let stack: Stack;
 let app: INestApplication;
 
 beforeAll(async () => {
   callees = await Promise.all(CASES.map(([, behaviour], i) => startCallee(behaviour, SIP_BASE_PORT + i)));
-  const taskQueue = uniqueName('e2e-');
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_e2e_')}`,
+  stack = await startStack('e2e', {
     API_KEYS: `${KEY}:${TENANT}:manager|supervisor,${AUDITOR_KEY}:${TENANT}:auditor,${OTHER_TENANT_KEY}:${uniqueName('other')}:manager`,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    TEMPORAL_MEDIA_TASK_QUEUE: `${taskQueue}-media`,
-    ARI_APP: uniqueName('waihu'),
-    TTS_CHROOT: servers.asteriskRoot,
     RING_TIMEOUT_SECONDS: '6',
     SIP_ROUTES: CASES.map(([suffix], i) => `${phoneOf(suffix)}=127.0.0.1:${SIP_BASE_PORT + i}`).join(','),
   });
-  const logger = createLogger(config.logLevel, 'e2e');
-  workers = await buildWorkers(config, logger);
-  workerRun = workers.run();
-  ports = await openPorts(config, logger);
-  app = await createApp(ports);
-  await app.init();
+  app = stack.app;
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  if (ports) await closePorts(ports);
-  workers?.shutdown();
-  await workerRun;
-  await workers?.close();
+  await stack?.close();
   stopCallees(callees);
 });
 

@@ -4,7 +4,18 @@
  */
 import { connect, type Client } from 'ari-client';
 
+/** What Asterisk did on the trunk for the channels whose id starts with one prefix (one task's attempts). */
+export interface TrunkScope {
+  /** Channels created. */
+  total: number;
+  /** Channels up now. */
+  active: number;
+  /** Most channels up at once. */
+  maxConcurrent: number;
+}
+
 export class TrunkObserver {
+  private readonly events: { id: string; up: boolean }[] = [];
   private readonly created: string[] = [];
   /** Channel creation times, in order. */
   readonly createdAt: number[] = [];
@@ -22,15 +33,38 @@ export class TrunkObserver {
     const client = await connect(ari.url, ari.username, ari.password);
     const observer = new TrunkObserver(client);
     client.on('ChannelCreated', (event) => {
+      observer.events.push({ id: event.channel.id, up: true });
       observer.created.push(event.channel.id);
       observer.createdAt.push(Date.now());
       observer.up.add(event.channel.id);
       observer.maxConcurrent = Math.max(observer.maxConcurrent, observer.up.size);
     });
-    client.on('ChannelDestroyed', (event) => observer.up.delete(event.channel.id));
+    client.on('ChannelDestroyed', (event) => {
+      observer.events.push({ id: event.channel.id, up: false });
+      observer.up.delete(event.channel.id);
+    });
     await client.start(app);
     await client.applications.subscribe({ applicationName: app, eventSource: `endpoint:${endpoint}` });
     return observer;
+  }
+
+  /**
+   * Only the channels whose id starts with `prefix`: a task's attempt ids are `<taskId>-<contact>-<attempt>`, so
+   * `${taskId}-` isolates one task from whatever else uses the same Asterisk at the same time.
+   */
+  scope(prefix: string): TrunkScope {
+    const up = new Set<string>();
+    let total = 0;
+    let maxConcurrent = 0;
+    for (const e of this.events) {
+      if (!e.id.startsWith(prefix)) continue;
+      if (e.up) {
+        total++;
+        up.add(e.id);
+        maxConcurrent = Math.max(maxConcurrent, up.size);
+      } else up.delete(e.id);
+    }
+    return { total, active: up.size, maxConcurrent };
   }
 
   /** Channels on the trunk now. */
