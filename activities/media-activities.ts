@@ -10,6 +10,7 @@
 import { Context } from '@temporalio/activity';
 import { isOpenAt, nextOpening } from '../src/calendar';
 import { classifyCall, type CallObservation } from '../src/call-result';
+import type { CapDecision, FrequencyCap } from '../src/frequency-cap';
 import type { SipRoute } from '../config/config';
 import type { AriAdapter, ChannelSession, PlaybackEnd } from './ari/ari-adapter';
 import type { CallRepository } from './mongo/repositories';
@@ -22,10 +23,17 @@ export interface DoNotCallCheck {
   isListed(tenantId: string, phone: string): Promise<boolean>;
 }
 
+/** The dial-time frequency cap: check and count one call, atomically. */
+export interface FrequencyCounter {
+  tryRecord(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision>;
+}
+
 export interface MediaActivityDeps {
   ari: AriAdapter;
   calls: CallRepository;
   dnc: DoNotCallCheck;
+  dialCounts: FrequencyCounter;
+  frequencyCap: FrequencyCap;
   tts: Tts;
   logger: Logger;
   clock?: () => number;
@@ -181,6 +189,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       let startedAt: number;
       let takenOver = false;
       if (claim.claimed) {
+        // Count the call against the tenant's frequency cap only now that this execution owns the attempt, so a
+        // retried execution never counts it twice. Over the cap, give the attempt back and defer it.
+        const cap = await deps.dialCounts.tryRecord(input.tenantId, input.phone, deps.frequencyCap, now());
+        if (!cap.allowed) {
+          await calls.release(input.tenantId, input.attemptId);
+          logger.info({ attemptId: input.attemptId }, 'frequency cap reached; deferred');
+          return { kind: 'deferred', reason: 'FREQUENCY_CAP', until: iso(cap.retryAt) };
+        }
         startedAt = now();
         try {
           session = await ari.originate({

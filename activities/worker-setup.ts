@@ -51,6 +51,8 @@ export async function buildWorkers(
       ari,
       calls: repos.calls,
       dnc: repos.dnc,
+      dialCounts: repos.dialCounts,
+      frequencyCap: { ...config.tenantDefaults.frequencyCap, timezone: config.tenantDefaults.timezone },
       tts: createEspeakTts(config.tts),
       logger: logger.child({ component: 'media' }),
       sip: config.sip,

@@ -154,6 +154,8 @@ const schema = z.object({
   BLOCKED_HOURS: periods.default('12:00-14:00,21:00-09:00'),
   LIST_MAX_CONTACTS: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   LIST_MAX_FILE_MB: z.coerce.number().int().min(1).max(2048).default(64),
+  FREQUENCY_CAP_PER_DAY: z.coerce.number().int().min(0).max(100).default(3),
+  FREQUENCY_CAP_PER_WEEK: z.coerce.number().int().min(0).max(500).default(10),
   TENANT_AI_SEATS: z.coerce.number().int().min(1).max(10000).default(50),
   HOLIDAYS: z
     .string()
@@ -179,6 +181,8 @@ export type Config = Readonly<{
     aiSeats: number;
     /** Local dates on which no tenant calls anybody. */
     holidays: readonly string[];
+    /** Calls to one number per local day / 7 local days across all tasks (0 = no cap). */
+    frequencyCap: Readonly<{ perDay: number; perWeek: number }>;
   }>;
 }>;
 
@@ -229,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       blockedHours: e.BLOCKED_HOURS,
       aiSeats: e.TENANT_AI_SEATS,
       holidays: e.HOLIDAYS.split(',').filter(Boolean),
+      frequencyCap: { perDay: e.FREQUENCY_CAP_PER_DAY, perWeek: e.FREQUENCY_CAP_PER_WEEK },
     },
   });
 }

@@ -104,6 +104,11 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         skipped = placed.reason;
         break;
       }
+      if (placed.kind === 'deferred') {
+        // Capped, not failed: the same attempt waits for the first day the cap allows (then for an opening).
+        await condition(() => cancelled, Math.max(1_000, Date.parse(placed.until) - Date.now()));
+        continue;
+      }
       if (placed.kind === 'window-closed') {
         // Nothing was dialled. Wait for the activity's own view of the next opening (at least a second, so a clock
         // disagreement between worker and workflow can never spin).

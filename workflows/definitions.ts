@@ -128,7 +128,9 @@ export type PlaceCallResult =
   /** The dial-time re-check found the calendar closed; nothing was dialled. */
   | { kind: 'window-closed'; checkedAt: string; reopensAt?: string }
   /** The dial-time compliance check refused the number; nothing was dialled. */
-  | { kind: 'blocked'; reason: 'DO_NOT_CALL' };
+  | { kind: 'blocked'; reason: 'DO_NOT_CALL' }
+  /** The tenant's frequency cap is reached for this number; nothing was dialled. Try again from `until`. */
+  | { kind: 'deferred'; reason: 'FREQUENCY_CAP'; until: string };
 
 export interface PlaceCallInput {
   tenantId: string;

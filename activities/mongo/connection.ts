@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { registerModels, type Models } from './schemas';
 import { CallRepository, ContactPageRepository, TaskRepository } from './repositories';
 import { registerTenantSeats, TenantSeatRepository } from './tenant-seats';
+import { DialCountRepository, registerDialCounts } from './dial-counts';
 import { openListRepositories, type DncRepository, type ListImportRepository } from './list-repositories';
 
 export interface Repositories {
@@ -12,6 +13,7 @@ export interface Repositories {
   pages: ContactPageRepository;
   calls: CallRepository;
   seats: TenantSeatRepository;
+  dialCounts: DialCountRepository;
   /** Call-list imports: phone hash buckets, import reports, idempotency keys. */
   imports: ListImportRepository;
   /** The tenants' do-not-call lists. */
@@ -24,7 +26,14 @@ export async function openRepositories(uri: string): Promise<Repositories> {
   await conn.asPromise();
   const models = registerModels(conn);
   const tenantSeats = registerTenantSeats(conn);
-  await Promise.all([models.tasks.init(), models.contactPages.init(), models.calls.init(), tenantSeats.init()]);
+  const dialCounts = registerDialCounts(conn);
+  await Promise.all([
+    models.tasks.init(),
+    models.contactPages.init(),
+    models.calls.init(),
+    tenantSeats.init(),
+    dialCounts.init(),
+  ]);
   const lists = await openListRepositories(conn, models);
   return {
     conn,
@@ -33,6 +42,7 @@ export async function openRepositories(uri: string): Promise<Repositories> {
     pages: new ContactPageRepository(models),
     calls: new CallRepository(models),
     seats: new TenantSeatRepository(tenantSeats),
+    dialCounts: new DialCountRepository(dialCounts),
     imports: lists.imports,
     dnc: lists.dnc,
   };

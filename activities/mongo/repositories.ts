@@ -148,6 +148,11 @@ export class CallRepository {
     }
   }
 
+  /** Give back a claim that was never dialled (the attempt was deferred), so the attempt can be claimed again. */
+  async release(tenantId: string, attemptId: string): Promise<void> {
+    await this.m.calls.deleteOne({ _id: attemptId, tenantId, state: 'dialling' }).exec();
+  }
+
   /** Store the final outcome (idempotent: a record that is already final is left as it is). */
   async finalize(
     tenantId: string,

@@ -5,12 +5,14 @@
  * without a Temporal server), because what is tested is what a retried execution does.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DateTime } from 'luxon';
 import { createLogger } from '../../activities/logger';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createMediaActivities } from '../../activities/media-activities';
 import { openRepositories, type Repositories } from '../../activities/mongo/connection';
 import { createEspeakTts } from '../../activities/speech/espeak-tts';
 import type { CallingCalendar } from '../../src/calendar';
+import type { FrequencyCap } from '../../src/frequency-cap';
 import type { PlaceCallInput } from '../../workflows/definitions';
 import { TrunkObserver } from '../support/asterisk';
 import { servers, testConfig, uniqueName } from '../support/servers';
@@ -48,11 +50,13 @@ async function adapter(): Promise<AriAdapter> {
   return a;
 }
 
-function activities(ari: AriAdapter) {
+function activities(ari: AriAdapter, frequencyCap: FrequencyCap = { perDay: 0, perWeek: 0, timezone: 'UTC' }) {
   return createMediaActivities({
     ari,
     calls: repos.calls,
     dnc: repos.dnc,
+    dialCounts: repos.dialCounts,
+    frequencyCap,
     tts: createEspeakTts(config.tts),
     logger,
     sip: config.sip,
@@ -61,7 +65,7 @@ function activities(ari: AriAdapter) {
   });
 }
 
-const input = (calendar = alwaysOpen): PlaceCallInput => {
+const input = (calendar = alwaysOpen, phone = '+8613800000001'): PlaceCallInput => {
   const taskId = uniqueName('t');
   return {
     tenantId: 'tenant-dial',
@@ -69,7 +73,7 @@ const input = (calendar = alwaysOpen): PlaceCallInput => {
     contactIndex: 0,
     attempt: 1,
     attemptId: `${taskId}-0-1`,
-    phone: '+8613800000001',
+    phone,
     prompt: '您好，这是一次测试。',
     calendar,
   };
@@ -136,6 +140,31 @@ describe('placeCall (dial activity)', () => {
     const r = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
     expect(r).toMatchObject({ kind: 'window-closed', reopensAt: expect.any(String) });
     expect(await repos.calls.get(req.tenantId, req.attemptId)).toBeNull();
+    expect(trunk.channelsCreated(req.attemptId)).toBe(0);
+  });
+
+  it('defers an attempt over the tenant’s daily frequency cap to the next local day, without dialling it', async () => {
+    const cap: FrequencyCap = { perDay: 1, perWeek: 0, timezone: 'Asia/Shanghai' };
+    const acts = activities(await adapter(), cap);
+    const phone = '+8613800000077';
+    const first = input(alwaysOpen, phone);
+    expect(await new MockActivityEnvironment().run(acts.placeCall, first)).toMatchObject({ kind: 'completed' });
+    const second = input(alwaysOpen, phone); // another task, same number, same day
+    const r = await new MockActivityEnvironment().run(acts.placeCall, second);
+    expect(r).toMatchObject({ kind: 'deferred', reason: 'FREQUENCY_CAP' });
+    const until = DateTime.fromISO((r as { until: string }).until, { zone: 'Asia/Shanghai' });
+    expect(until.toFormat('HH:mm')).toBe('00:00');
+    expect(until.toMillis()).toBeGreaterThan(Date.now());
+    expect(trunk.channelsCreated(second.attemptId)).toBe(0);
+    // The claim was given back, so the same attempt can be dialled when the cap allows.
+    expect(await repos.calls.get(second.tenantId, second.attemptId)).toBeNull();
+  });
+
+  it('never dials a number put on the do-not-call list after the import', async () => {
+    const req = input(alwaysOpen, '+8613800000088');
+    await repos.dnc.add(req.tenantId, [{ phone: req.phone }]);
+    const r = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
+    expect(r).toEqual({ kind: 'blocked', reason: 'DO_NOT_CALL' });
     expect(trunk.channelsCreated(req.attemptId)).toBe(0);
   });
 });
