@@ -1,7 +1,8 @@
 /** Supervisor routes of a task's campaign: StartTask, StopTask, CancelTask (seed-spec §4). */
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/auth';
 import { CampaignService } from './campaign.service';
 
@@ -11,6 +12,34 @@ export class SetSeatsDto {
   @Min(1)
   @Max(1000)
   aiSeats!: number;
+}
+
+export class ForecastQueryDto {
+  @ApiPropertyOptional({
+    minimum: 0.01,
+    maximum: 1,
+    example: 0.4,
+    description: 'Answer rate; default: measured or 0.4',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  @Max(1)
+  answerRate?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1800,
+    example: 45,
+    description: 'Average talk seconds of an answered call',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  @Max(1800)
+  talkSeconds?: number;
 }
 
 @ApiTags('tasks')
@@ -27,6 +56,17 @@ export class CampaignController {
   })
   async available(@CurrentPrincipal() p: Principal) {
     return { available: await this.campaigns.availableSeats(p.tenantId) };
+  }
+
+  @Get(':taskId/forecast')
+  @Roles('manager', 'supervisor', 'auditor')
+  @ApiParam({ name: 'taskId' })
+  @ApiOperation({
+    operationId: 'ForecastTask',
+    summary: 'Estimate when the task finishes, from what is left, its seats, calendar, retries and a call profile',
+  })
+  forecast(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Query() q: ForecastQueryDto) {
+    return this.campaigns.forecast(p.tenantId, taskId, q);
   }
 
   @Put(':taskId/seats')

@@ -16,6 +16,7 @@ import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { TaskDoc } from '../../activities/mongo/schemas';
 import { DomainError, NotFound, ValidationFailed } from '../../src/errors';
+import { forecast, type CallProfile } from '../../src/forecast';
 import type { campaignWorkflow } from '../../workflows/campaign';
 import { CampaignScheduler } from '../../workflows/campaign-scheduler';
 import {
@@ -32,6 +33,11 @@ import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from '../common/tokens';
 import { TasksService } from './tasks.service';
 
 type Task = Omit<TaskDoc, 'createdAt' | 'updatedAt'>;
+
+/** Below this many attempts a task's own answer rate is too noisy to forecast with. */
+const MIN_MEASURED_ATTEMPTS = 20;
+/** Assumptions when nothing is given or measured yet (a typical outbound campaign), returned with the forecast. */
+const DEFAULT_PROFILE = { answerRate: 0.4, talkSeconds: 45, setupSeconds: 12, failSeconds: 20 } as const;
 
 @Injectable()
 export class CampaignService {
@@ -209,6 +215,38 @@ export class CampaignService {
       throw new ServiceUnavailableException('contacts were added but the campaign could not be told; retry StartTask');
     }
     if (reopen) await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
+  }
+
+  /**
+   * Forecast the task's end (src/forecast.ts) from what is left, its seats, calendar and retry policy, and a call
+   * profile: the caller's, else what this task has measured (from 20 attempts on), else stated defaults.
+   */
+  async forecast(tenantId: string, taskId: string, given: { answerRate?: number; talkSeconds?: number }) {
+    const task = await this.taskOr404(tenantId, taskId);
+    const progress = await this.liveProgress(task);
+    const ended = task.status === 'COMPLETED' || task.status === 'CANCELLED';
+    const remainingContacts = ended ? 0 : task.totalContacts - (progress?.finished ?? 0);
+    const { attempts = 0, answered = 0, talkSeconds = 0, byResult = {} } = task.stats;
+    const measured = attempts >= MIN_MEASURED_ATTEMPTS;
+    const failures = attempts - answered;
+    const retried = task.retry.reasons.reduce((n, r) => n + (byResult[r] ?? 0), 0);
+    const profile: CallProfile = {
+      answerRate: given.answerRate ?? (measured ? answered / attempts : DEFAULT_PROFILE.answerRate),
+      talkSeconds: given.talkSeconds ?? (measured && answered ? talkSeconds / answered : DEFAULT_PROFILE.talkSeconds),
+      setupSeconds: DEFAULT_PROFILE.setupSeconds,
+      failSeconds: DEFAULT_PROFILE.failSeconds,
+      retryShare: task.retry.reasons.length === 0 ? 0 : measured && failures > 0 ? retried / failures : 1,
+    };
+    const startAt = task.startAt ? new Date(task.startAt).getTime() : 0;
+    const f = forecast({
+      nowMs: Math.max(Date.now(), startAt),
+      calendar: this.snapshot(task).calendar,
+      remainingContacts,
+      seats: progress?.seats ?? task.aiSeats,
+      maxRetries: task.retry.maxRetries,
+      profile,
+    });
+    return { ...f, remainingContacts, profile, measured: measured && given.answerRate === undefined };
   }
 
   async liveProgress(task: TaskDoc): Promise<CampaignProgress | undefined> {

@@ -105,7 +105,14 @@ describe('supervising a live campaign (Asterisk counts the calls)', () => {
       .send({ aiSeats: POOL + 1 });
     expect(res.status).toBe(422);
     expect(res.body.errors[0]).toMatchObject({ field: 'aiSeats' });
+    const running = await api().get(`/tasks/${id}/forecast?answerRate=0.5&talkSeconds=2`).set(auth);
+    expect(running.status).toBe(200);
+    expect(running.body.profile).toMatchObject({ answerRate: 0.5, talkSeconds: 2 });
+    expect(running.body.remainingContacts).toBeLessThanOrEqual(3);
+    expect(Date.parse(running.body.finishesAt)).toBeGreaterThanOrEqual(Date.now() - 1000);
     await until(async () => (await task(id)).status === 'COMPLETED', 'completion', 120_000);
+    const done = await api().get(`/tasks/${id}/forecast`).set(auth);
+    expect(done.body).toMatchObject({ remainingContacts: 0, expectedAttempts: 0 });
   }, 180_000);
 
   it('pauses (no new call reaches the trunk), then resumes where it left off', async () => {
