@@ -132,6 +132,7 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('waihu-campaign'),
   TEMPORAL_MEDIA_TASK_QUEUE: z.string().min(1).default('waihu-media'),
   TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
+  TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['true', 'false']).default('true'),
   ARI_URL: httpUrl.default('http://127.0.0.1:8088'),
   ARI_USERNAME: z.string().min(1).default('waihu'),
   ARI_PASSWORD: z.string().min(1).default('waihu-secret'),
@@ -168,7 +169,15 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   api: Readonly<{ host: string; port: number; keys: readonly ApiKey[]; usesDevKey: boolean }>;
   mongodbUri: string;
-  temporal: Readonly<{ address: string; namespace: string; taskQueue: string; mediaTaskQueue: string; uiUrl: string }>;
+  temporal: Readonly<{
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    mediaTaskQueue: string;
+    uiUrl: string;
+    /** Set WaihuTenant / WaihuTask / WaihuStatus (registered on the server). */
+    searchAttributes: boolean;
+  }>;
   ari: Readonly<{ url: string; username: string; password: string; app: string }>;
   sip: Readonly<{ trunkEndpoint: string; defaultTarget: string; routes: readonly SipRoute[] }>;
   call: Readonly<{ ringTimeoutSeconds: number; maxCallSeconds: number; defaultPrompt: string }>;
@@ -218,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       mediaTaskQueue: e.TEMPORAL_MEDIA_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES === 'true',
     },
     ari: { url: e.ARI_URL.replace(/\/$/, ''), username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP },
     sip: { trunkEndpoint: e.SIP_TRUNK_ENDPOINT, defaultTarget: e.SIP_DEFAULT_TARGET, routes: e.SIP_ROUTES },

@@ -23,11 +23,19 @@ healthy() {
   [[ "$("$TEMPORAL" operator cluster health --address "127.0.0.1:$PORT" 2>/dev/null)" == *SERVING* ]]
 }
 
+# register_search_attributes: the Waihu search attributes (workflows/search-attributes.ts). Idempotent: creating
+# an attribute that exists with the same type succeeds.
+register_search_attributes() {
+  "$TEMPORAL" operator search-attribute create --address "127.0.0.1:$PORT" \
+    --name WaihuTenant --type Keyword --name WaihuTask --type Keyword --name WaihuStatus --type Keyword >/dev/null
+}
+
 start() {
   local pid args started
   take_lock "$NAME"
   if pid=$(running_pid "$NAME" "$MATCH"); then
     healthy || wait_ready "$NAME" "$START_TIMEOUT" healthy # a start still under way
+    register_search_attributes
     log "already running (pid $pid) on 127.0.0.1:$PORT"
     return 0
   fi
@@ -47,6 +55,7 @@ start() {
   started=$(now)
   start_bg "$NAME" "$TEMPORAL" "${args[@]}"
   wait_ready "$NAME" "$START_TIMEOUT" healthy
+  register_search_attributes
   log "started (pid $(running_pid "$NAME")) on 127.0.0.1:$PORT in $(elapsed "$started")s"
   [[ "${TEMPORAL_UI:-}" != 1 ]] || log "Web UI on http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}"
 }

@@ -16,6 +16,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -23,6 +24,7 @@ import type { createCampaignActivities } from '../activities/campaign-activities
 import { contactWorkflowId } from '../src/ids';
 import { CampaignScheduler, MAX_SEATS } from './campaign-scheduler';
 import { contactCallWorkflow } from './contact-call';
+import { WAIHU_STATUS, WAIHU_TASK, WAIHU_TENANT } from './search-attributes';
 import {
   cancelContactSignal,
   cancelUpdate,
@@ -53,6 +55,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   const { task } = input;
   const sched = new CampaignScheduler(input.state ?? CampaignScheduler.initial(task));
   let status: TaskStatus = sched.paused ? 'PAUSED' : 'RUNNING';
+  const setStatus = (next: TaskStatus) => {
+    status = next;
+    if (task.searchAttributes) upsertSearchAttributes([{ key: WAIHU_STATUS, value: next }]);
+  };
   const toCancel: number[] = [];
   let page: { no: number; contacts: ContactRef[] } | undefined;
 
@@ -73,7 +79,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     pauseUpdate,
     () => {
       sched.pause();
-      status = 'PAUSED';
+      setStatus('PAUSED');
       return sched.progress(status);
     },
     { validator: notCancelled },
@@ -82,7 +88,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     resumeUpdate,
     () => {
       sched.resume();
-      status = 'RUNNING';
+      setStatus('RUNNING');
       return sched.progress(status);
     },
     { validator: notCancelled },
@@ -108,11 +114,16 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
 
   if (!input.state) {
     const startAt = task.startAt ? Date.parse(task.startAt) : NaN;
+    if (task.searchAttributes)
+      upsertSearchAttributes([
+        { key: WAIHU_TENANT, value: task.tenantId },
+        { key: WAIHU_TASK, value: task.taskId },
+      ]);
     if (startAt > Date.now()) {
-      status = 'NOT_STARTED';
+      setStatus('NOT_STARTED');
       await condition(() => sched.cancelled, startAt - Date.now());
-      status = sched.paused ? 'PAUSED' : 'RUNNING';
     }
+    setStatus(sched.paused ? 'PAUSED' : 'RUNNING');
     if (!sched.cancelled) await acts.setTaskStatus(task.tenantId, task.taskId, status);
   }
 
@@ -156,13 +167,23 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     await startChild(contactCallWorkflow, {
       workflowId: contactWorkflowId(task.taskId, contact.index),
       args: [{ task, contact, campaignWorkflowId: info.workflowId }],
+      ...(task.searchAttributes
+        ? {
+            typedSearchAttributes: [
+              { key: WAIHU_TENANT, value: task.tenantId },
+              { key: WAIHU_TASK, value: task.taskId },
+              { key: WAIHU_STATUS, value: 'WAITING' },
+            ],
+          }
+        : {}),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   }
 
   await condition(allHandlersFinished);
-  status = sched.cancelled ? 'CANCELLED' : 'COMPLETED';
-  await acts.finishTask(task.tenantId, task.taskId, status, sched.cursor);
+  const final = sched.cancelled ? 'CANCELLED' : 'COMPLETED';
+  setStatus(final);
+  await acts.finishTask(task.tenantId, task.taskId, final, sched.cursor);
   return sched.progress(status);
 }

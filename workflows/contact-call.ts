@@ -13,12 +13,14 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign-activities';
 import type { createMediaActivities } from '../activities/media-activities';
 import { isOpenAt, nextOpening } from '../src/calendar';
 import { CALL_RESULT_LABELS } from '../src/call-result';
 import { attemptId } from '../src/ids';
+import { WAIHU_STATUS } from './search-attributes';
 import {
   cancelContactSignal,
   contactFinishedSignal,
@@ -55,6 +57,9 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
 
   let granted = false;
   let cancelled = false;
+  const showStatus = (value: string) => {
+    if (task.searchAttributes) upsertSearchAttributes([{ key: WAIHU_STATUS, value }]);
+  };
   setHandler(seatGrantedSignal, () => {
     granted = true;
   });
@@ -86,6 +91,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
       try {
         // Waiting for a seat may have taken long: re-check the calendar before dialling.
         if (!isOpenAt(calendar, Date.now())) continue;
+        showStatus('DIALLING');
         placed = await dial(media.placeCall, {
           tenantId: task.tenantId,
           taskId: task.taskId,
@@ -117,6 +123,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         continue;
       }
       final = placed.outcome;
+      showStatus(final.code);
       await acts.recordAttempt({
         tenantId: task.tenantId,
         taskId: task.taskId,
@@ -129,7 +136,10 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
       await condition(() => cancelled, task.retry.intervalMinutes * 60_000);
     }
     if (!final && cancelled) skipped = 'CANCELLED';
-    if (skipped) await acts.recordSkipped(task.tenantId, task.taskId, contact.index, skipped);
+    if (skipped) {
+      showStatus(skipped);
+      await acts.recordSkipped(task.tenantId, task.taskId, contact.index, skipped);
+    }
   } finally {
     // Whatever happened, the campaign must learn that this contact no longer needs a live slot or a seat.
     await campaign.signal(contactFinishedSignal, { index: contact.index, ...(final ? { code: final.code } : {}) });

@@ -36,6 +36,8 @@ export interface CampaignTask {
   historyEventLimit?: number;
   /** Scheduled start (ISO instant); absent = start at once. */
   startAt?: string;
+  /** Set the Waihu search attributes (they must be registered on the server). */
+  searchAttributes?: boolean;
 }
 
 /**
@@ -95,7 +97,10 @@ export interface ContactRef {
 }
 
 export interface ContactCallInput {
-  task: Pick<CampaignTask, 'tenantId' | 'taskId' | 'calendar' | 'retry' | 'prompt' | 'mediaTaskQueue' | 'callerNumber'>;
+  task: Pick<
+    CampaignTask,
+    'tenantId' | 'taskId' | 'calendar' | 'retry' | 'prompt' | 'mediaTaskQueue' | 'callerNumber' | 'searchAttributes'
+  >;
   contact: ContactRef;
   /** Stable id of the campaign workflow, which survives its continue-as-new runs. */
   campaignWorkflowId: string;

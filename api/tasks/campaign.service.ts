@@ -60,6 +60,7 @@ export class CampaignService {
       pageSize: task.pageSize,
       prompt: task.prompt,
       mediaTaskQueue: this.config.temporal.mediaTaskQueue,
+      searchAttributes: this.config.temporal.searchAttributes,
       ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
       ...(task.startAt ? { startAt: new Date(task.startAt).toISOString() } : {}),
     };

@@ -8,7 +8,10 @@
  * (SIP_ROUTES), each route pointing at one sipp process.
  */
 import type { INestApplication } from '@nestjs/common';
+import type { Client } from '@temporalio/client';
 import request from 'supertest';
+import { TEMPORAL } from '../../api/common/tokens';
+import { WAIHU_STATUS } from '../../workflows/search-attributes';
 import { zoneWhereOpenNow } from '../support/calendar';
 import { uniqueName } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
@@ -128,6 +131,23 @@ describe('walking skeleton: CSV → campaign → ARI calls → results', () => {
     expect(calleeEnded.resultDetail).toBeUndefined();
     // The no-answer callee rang until the configured ring timeout (6 s).
     expect(byPhone.get(phoneOf('03'))!.ringSeconds as number).toBeGreaterThanOrEqual(5);
+
+    // The Temporal UI lists the task's calls by search attribute, each with its result.
+    const temporal = app.get<Client>(TEMPORAL);
+    const listed = async () => {
+      const statuses: Record<string, string> = {};
+      for await (const wf of temporal.workflow.list({ query: `WaihuTask = '${created.body.id}'` }))
+        statuses[wf.workflowId] = String(wf.typedSearchAttributes.get(WAIHU_STATUS));
+      return statuses;
+    };
+    let seen: Record<string, string> = {};
+    for (let i = 0; i < 50 && Object.keys(seen).length < 10; i++) {
+      seen = await listed();
+      if (Object.keys(seen).length < 10) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(seen[`task/${created.body.id}`]).toBe('COMPLETED');
+    expect(seen[`task/${created.body.id}/contact/1`]).toBe('BUSY');
+    expect(Object.keys(seen)).toHaveLength(10);
 
     // Auditors read masked numbers; another tenant cannot see the task at all.
     const audited = await request(app.getHttpServer()).get(`/tasks/${created.body.id}/details`).set(auth(AUDITOR_KEY));

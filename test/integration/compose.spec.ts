@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../config/config';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -103,5 +104,14 @@ describe('docker-compose.yml', () => {
 
   it('refuses to start without the secrets', () => {
     expect(() => interpolate(compose.services['waihu-api']!.environment!.API_KEYS!, {})).toThrow(/WAIHU_API_KEYS/);
+  });
+
+  it('registers the search attributes the workflows set, as the embedded server does', () => {
+    const command = (compose.services['temporal-search-attributes']?.command ?? []).join(' ');
+    const script = readFileSync(join(ROOT, 'scripts', 'temporal.sh'), 'utf8');
+    for (const { name } of SEARCH_ATTRIBUTES) {
+      expect(command).toContain(`--name ${name} --type Keyword`);
+      expect(script).toContain(`--name ${name} --type Keyword`);
+    }
   });
 });
