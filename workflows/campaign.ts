@@ -157,11 +157,19 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
 
     if (!sched.canAdmit()) continue;
     const pageNo = Math.floor(sched.cursor / task.pageSize);
-    if (page?.no !== pageNo) {
+    const cached = page?.no === pageNo;
+    if (!page || !cached) {
       page = { no: pageNo, contacts: await acts.loadContactPage(task.tenantId, task.taskId, pageNo) };
     }
     const contact = page.contacts[sched.cursor - pageNo * task.pageSize];
-    if (!contact) throw new Error(`contact ${sched.cursor} missing from page ${pageNo}`);
+    if (!contact) {
+      // A cached bucket can predate contacts appended to it (AttachTask): read it again before giving up.
+      if (cached) {
+        page = undefined;
+        continue;
+      }
+      throw ApplicationFailure.nonRetryable(`contact ${sched.cursor} missing from page ${pageNo}`, 'ListCorrupt');
+    }
     // Admit before starting, so a child that reports back at once is already known.
     sched.admit();
     await startChild(contactCallWorkflow, {
