@@ -272,7 +272,7 @@ export class AriAdapter {
  * ari-client's bundled swagger-client prints "This API is using a deprecated version of Swagger!" with console.log
  * on every connect (it reads Asterisk's Swagger 1.2 resource listing). Drop that one line, pass everything else.
  */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const log = console.log;
   console.log = (...args: unknown[]) => {
     if (!args.some((a) => JSON.stringify(a)?.includes('deprecated version of Swagger'))) log(...args);

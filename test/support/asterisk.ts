@@ -3,6 +3,7 @@
  * subscribes to every channel of the trunk endpoint and records each channel Asterisk creates on it.
  */
 import { connect, type Client } from 'ari-client';
+import { quietly } from '../../activities/ari/ari-adapter';
 
 /** What Asterisk did on the trunk for the channels whose id starts with one prefix (one task's attempts). */
 export interface TrunkScope {
@@ -30,7 +31,7 @@ export class TrunkObserver {
     app: string,
     endpoint = 'PJSIP/carrier',
   ): Promise<TrunkObserver> {
-    const client = await connect(ari.url, ari.username, ari.password);
+    const client = await quietly(() => connect(ari.url, ari.username, ari.password));
     const observer = new TrunkObserver(client);
     client.on('ChannelCreated', (event) => {
       observer.events.push({ id: event.channel.id, up: true });
