@@ -9,11 +9,15 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { TEMPORAL } from '../../api/common/tokens';
 import { WAIHU_STATUS } from '../../workflows/search-attributes';
 import { zoneWhereOpenNow } from '../support/calendar';
-import { uniqueName } from '../support/servers';
+import { servers, uniqueName } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
 import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
 
@@ -57,6 +61,32 @@ afterAll(async () => {
 });
 
 const auth = (key = KEY) => ({ Authorization: `Bearer ${key}` });
+
+/**
+ * With WAIHU_RECORD_HISTORIES=1, keep this run's workflow histories as replay fixtures (test/fixtures/histories):
+ * test/workflows/replay.spec.ts then checks in every run that the current workflow code still makes the decisions
+ * these real campaigns made. Record again only on purpose, together with a `patched()` change.
+ */
+async function recordHistories(workflowIds: string[]): Promise<void> {
+  const dir = join(__dirname, '..', 'fixtures', 'histories');
+  mkdirSync(dir, { recursive: true });
+  const cli = join(
+    process.env.WAIHU_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'waihu'),
+    'venv',
+    'bin',
+    'temporal',
+  );
+  for (const id of workflowIds) {
+    // The CLI writes the standard proto JSON of a history, which the SDK's replayer reads.
+    const { stdout } = await promisify(execFile)(
+      cli,
+      ['workflow', 'show', '--workflow-id', id, '--address', servers.temporalAddress, '--output', 'json'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const name = id.split('/').slice(2).join('-') || 'campaign';
+    writeFileSync(join(dir, `walking-skeleton-${name}.json`), stdout);
+  }
+}
 
 async function waitForStatus(taskId: string, statuses: string[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -148,6 +178,7 @@ describe('walking skeleton: CSV → campaign → ARI calls → results', () => {
     expect(seen[`task/${created.body.id}`]).toBe('COMPLETED');
     expect(seen[`task/${created.body.id}/contact/1`]).toBe('BUSY');
     expect(Object.keys(seen)).toHaveLength(10);
+    if (process.env.WAIHU_RECORD_HISTORIES === '1') await recordHistories(Object.keys(seen));
 
     // Auditors read masked numbers; another tenant cannot see the task at all.
     const audited = await request(app.getHttpServer()).get(`/tasks/${created.body.id}/details`).set(auth(AUDITOR_KEY));
