@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -47,6 +48,12 @@ const acts = proxyActivities<ReturnType<typeof createCampaignActivities>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/** Patch id: grants, cancellations and child starts issued together in one workflow task. */
+const BATCHED_ADMISSION = 'batched-admission';
+
+/** Children started in one workflow task at most (keeps each task's command list and history step modest). */
+const ADMIT_BATCH = 50;
 
 /** Continue-as-new well before Temporal's 10,240-event warning, even if the server does not suggest it. */
 const DEFAULT_HISTORY_EVENT_LIMIT = 8000;
@@ -128,25 +135,39 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   }
 
   const historyLimit = task.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT;
+  // Version gate (histories recorded before it admitted one child, and sent one grant, per workflow task).
+  const batched = patched(BATCHED_ADMISSION);
+  const admitBatch = batched ? ADMIT_BATCH : 1;
+  /** Issue the commands together (one workflow task) or, on the old path, one after the other. */
+  const inTurn = async (commands: (() => Promise<unknown>)[]): Promise<void> => {
+    if (batched) await Promise.all(commands.map((c) => c()));
+    else for (const c of commands) await c();
+  };
 
   for (;;) {
     await condition(() => sched.hasGrantable() || toCancel.length > 0 || sched.canAdmit() || sched.done());
 
-    for (const index of sched.takeGrants()) {
-      try {
-        await getExternalWorkflowHandle(contactWorkflowId(task.taskId, index)).signal(seatGrantedSignal);
-      } catch (err) {
-        // The child is gone (terminated by an operator): take its seat back.
-        log.warn('seat grant not delivered', { index, error: String(err) });
-        sched.finish(index, undefined);
-      }
-    }
-    while (toCancel.length) {
-      const index = toCancel.shift()!;
-      await getExternalWorkflowHandle(contactWorkflowId(task.taskId, index))
-        .signal(cancelContactSignal)
-        .catch(() => sched.finish(index, undefined));
-    }
+    // All grants (and cancellations) of this turn go out together: one workflow task carries every signal command.
+    await inTurn(
+      sched.takeGrants().map(
+        (index) => () =>
+          getExternalWorkflowHandle(contactWorkflowId(task.taskId, index))
+            .signal(seatGrantedSignal)
+            .catch((err: unknown) => {
+              // The child is gone (terminated by an operator): take its seat back.
+              log.warn('seat grant not delivered', { index, error: String(err) });
+              sched.finish(index, undefined);
+            }),
+      ),
+    );
+    await inTurn(
+      toCancel.splice(0).map(
+        (index) => () =>
+          getExternalWorkflowHandle(contactWorkflowId(task.taskId, index))
+            .signal(cancelContactSignal)
+            .catch(() => sched.finish(index, undefined)),
+      ),
+    );
     if (sched.done()) break;
 
     const info = workflowInfo();
@@ -155,14 +176,24 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       return await continueAsNew<typeof campaignWorkflow>({ task, state: sched.nextGeneration() });
     }
 
+    // Admit every contact the live limit allows from the current bucket, and start their children together: one
+    // workflow task carries all the start commands (admitting one child per task limits a campaign to a few
+    // contacts a second; see BENCHMARKS.md).
     if (!sched.canAdmit()) continue;
     const pageNo = Math.floor(sched.cursor / task.pageSize);
     const cached = page?.no === pageNo;
     if (!page || !cached) {
       page = { no: pageNo, contacts: await acts.loadContactPage(task.tenantId, task.taskId, pageNo) };
     }
-    const contact = page.contacts[sched.cursor - pageNo * task.pageSize];
-    if (!contact) {
+    const admitted: ContactRef[] = [];
+    while (sched.canAdmit() && Math.floor(sched.cursor / task.pageSize) === pageNo && admitted.length < admitBatch) {
+      const contact = page.contacts[sched.cursor - pageNo * task.pageSize];
+      if (!contact) break;
+      // Admit before starting, so a child that reports back at once is already known.
+      sched.admit();
+      admitted.push(contact);
+    }
+    if (!admitted.length) {
       // A cached bucket can predate contacts appended to it (AttachTask): read it again before giving up.
       if (cached) {
         page = undefined;
@@ -170,23 +201,26 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       }
       throw ApplicationFailure.nonRetryable(`contact ${sched.cursor} missing from page ${pageNo}`, 'ListCorrupt');
     }
-    // Admit before starting, so a child that reports back at once is already known.
-    sched.admit();
-    await startChild(contactCallWorkflow, {
-      workflowId: contactWorkflowId(task.taskId, contact.index),
-      args: [{ task, contact, campaignWorkflowId: info.workflowId }],
-      ...(task.searchAttributes
-        ? {
-            typedSearchAttributes: [
-              { key: WAIHU_TENANT, value: task.tenantId },
-              { key: WAIHU_TASK, value: task.taskId },
-              { key: WAIHU_STATUS, value: 'WAITING' },
-            ],
-          }
-        : {}),
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
+    await inTurn(
+      admitted.map(
+        (contact) => () =>
+          startChild(contactCallWorkflow, {
+            workflowId: contactWorkflowId(task.taskId, contact.index),
+            args: [{ task, contact, campaignWorkflowId: info.workflowId }],
+            ...(task.searchAttributes
+              ? {
+                  typedSearchAttributes: [
+                    { key: WAIHU_TENANT, value: task.tenantId },
+                    { key: WAIHU_TASK, value: task.taskId },
+                    { key: WAIHU_STATUS, value: 'WAITING' },
+                  ],
+                }
+              : {}),
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          }),
+      ),
+    );
   }
 
   await condition(allHandlersFinished);
