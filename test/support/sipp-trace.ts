@@ -7,14 +7,9 @@
  * and in-dialog re-INVITEs repeat their Call-ID, so dialogs are counted by distinct Call-ID.
  * sipp 3.6.1 writes the message log as it goes (checked: the file is complete while sipp still runs).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { Behaviour, SippCallee } from './sipp';
-
-const run = promisify(execFile);
-const SCENARIOS = join(__dirname, '..', 'sipp');
+import { startCallee, type Behaviour, type SippCallee } from './sipp';
 
 export interface TracedCallee extends SippCallee {
   /** Every SIP message sipp received or sent, in order. */
@@ -27,33 +22,8 @@ export interface TracedCallee extends SippCallee {
  */
 export async function startTracedCallee(behaviour: Behaviour, port: number, dir: string): Promise<TracedCallee> {
   const messageFile = join(dir, `${behaviour}-${port}-messages.log`);
-  // With -bg sipp forks and the parent exits with status 99 after printing the child's PID; that is success.
-  const stdout = await run('sipp', [
-    '-sf',
-    join(SCENARIOS, `${behaviour}.xml`),
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-mp',
-    String(20000 + (port % 1000) * 10),
-    '-cp',
-    String(30000 + (port % 1000)),
-    '-bg',
-    '-nostdin',
-    '-trace_msg',
-    '-message_file',
-    messageFile,
-  ]).then(
-    (r) => r.stdout,
-    (err: { stdout?: string; code?: number }) => {
-      if (err.code === 99 && err.stdout) return err.stdout;
-      throw err as Error;
-    },
-  );
-  const pid = Number(/PID=\[(\d+)\]/.exec(stdout)?.[1]);
-  if (!pid) throw new Error(`sipp ${behaviour} did not report a PID: ${stdout}`);
-  return { behaviour, port, pid, messageFile };
+  const callee = await startCallee(behaviour, port, ['-trace_msg', '-message_file', messageFile]);
+  return { ...callee, messageFile };
 }
 
 /** One INVITE as sipp received it. */

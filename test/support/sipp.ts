@@ -20,7 +20,7 @@ export interface SippCallee {
 const SCENARIOS = join(__dirname, '..', 'sipp');
 
 /** Start one sipp UAS; `base` picks the SIP port, media and control ports are derived so nothing collides. */
-export async function startCallee(behaviour: Behaviour, port: number): Promise<SippCallee> {
+export async function startCallee(behaviour: Behaviour, port: number, extraArgs: string[] = []): Promise<SippCallee> {
   const mediaPort = 20000 + (port % 1000) * 10;
   const controlPort = 30000 + (port % 1000);
   // With -bg sipp forks and the parent exits with status 99 after printing the child's PID; that is success.
@@ -37,6 +37,7 @@ export async function startCallee(behaviour: Behaviour, port: number): Promise<S
     String(controlPort),
     '-bg',
     '-nostdin',
+    ...extraArgs,
   ]).then(
     (r) => r.stdout,
     (err: { stdout?: string; code?: number }) => {
