@@ -4,6 +4,7 @@
  * so two tasks dialling the same number at once cannot both slip under the cap.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
+import { withDocLock } from './doc-lock';
 import { checkCap, pruneCounts, type CapDecision, type DayCounts, type FrequencyCap } from '../../src/frequency-cap';
 
 export interface DialCountDoc {
@@ -34,6 +35,10 @@ export class DialCountRepository {
 
   /** If the cap allows a call at `atMs`, count it and say so; otherwise say from when it will. */
   async tryRecord(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision> {
+    return withDocLock(`dial_counts/${tenantId}/${phone}`, () => this.tryRecordNow(tenantId, phone, cap, atMs));
+  }
+
+  private async tryRecordNow(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision> {
     const _id = `${tenantId}/${phone}`;
     for (let i = 0; i < MAX_TRIES; i++) {
       await this.model

@@ -5,6 +5,8 @@
 import type { Models, CallDoc, ContactPageDoc, LastAttempt, PageContact, TaskDoc } from './schemas';
 import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
 
+import { withDocLock } from './doc-lock';
+
 const DUPLICATE_KEY = 11000;
 
 function isDuplicateKey(err: unknown): boolean {
@@ -45,21 +47,27 @@ export class TaskRepository {
   }
 
   async setStatus(tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
-    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { status } }).exec();
+    await withDocLock(`tasks/${taskId}`, () =>
+      this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { status } }).exec(),
+    );
   }
 
   async setSeats(tenantId: string, taskId: string, aiSeats: number): Promise<void> {
-    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { aiSeats } }).exec();
+    await withDocLock(`tasks/${taskId}`, () =>
+      this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { aiSeats } }).exec(),
+    );
   }
 
   /** The campaign ended: record its final status and, for a cancelled one, where admission stopped. */
   async finish(tenantId: string, taskId: string, status: TaskStatus, cancelledFrom?: number): Promise<void> {
-    await this.m.tasks
-      .updateOne(
-        { _id: taskId, tenantId },
-        { $set: { status, ...(cancelledFrom !== undefined ? { cancelledFrom } : {}) } },
-      )
-      .exec();
+    await withDocLock(`tasks/${taskId}`, () =>
+      this.m.tasks
+        .updateOne(
+          { _id: taskId, tenantId },
+          { $set: { status, ...(cancelledFrom !== undefined ? { cancelledFrom } : {}) } },
+        )
+        .exec(),
+    );
   }
 
   /** Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.finalize). */
@@ -82,7 +90,7 @@ export class TaskRepository {
       [`stats.latest.${o.code}`]: 1,
     };
     if (previous?.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
-    await this.m.tasks.updateOne({ _id: taskId, tenantId }, { $inc: inc }).exec();
+    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId, tenantId }, { $inc: inc }).exec());
   }
 }
 
@@ -105,23 +113,24 @@ export class ContactPageRepository {
     last: LastAttempt,
   ): Promise<void> {
     const slot = index % pageSize;
-    const res = await this.m.contactPages
-      .updateOne(
-        { _id: pageId(taskId, Math.floor(index / pageSize)), tenantId },
-        { $set: { [`contacts.${slot}.last`]: last, [`contacts.${slot}.attempts`]: last.attempt } },
-      )
-      .exec();
+    const id = pageId(taskId, Math.floor(index / pageSize));
+    const res = await withDocLock(`contact_pages/${id}`, () =>
+      this.m.contactPages
+        .updateOne(
+          { _id: id, tenantId },
+          { $set: { [`contacts.${slot}.last`]: last, [`contacts.${slot}.attempts`]: last.attempt } },
+        )
+        .exec(),
+    );
     if (res.matchedCount !== 1) throw new Error(`contact page of ${taskId}#${index} not found`);
   }
 
   async markSkipped(tenantId: string, taskId: string, pageSize: number, index: number, reason: string): Promise<void> {
     const slot = index % pageSize;
-    await this.m.contactPages
-      .updateOne(
-        { _id: pageId(taskId, Math.floor(index / pageSize)), tenantId },
-        { $set: { [`contacts.${slot}.skipped`]: reason } },
-      )
-      .exec();
+    const id = pageId(taskId, Math.floor(index / pageSize));
+    await withDocLock(`contact_pages/${id}`, () =>
+      this.m.contactPages.updateOne({ _id: id, tenantId }, { $set: { [`contacts.${slot}.skipped`]: reason } }).exec(),
+    );
   }
 }
 

@@ -7,6 +7,7 @@
  * transactions, the same on FerretDB and MongoDB.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
+import { withDocLock } from './doc-lock';
 
 export interface TenantSeatsDoc {
   _id: string;
@@ -52,6 +53,10 @@ export class TenantSeatRepository {
 
   /** Hold `seats` for the task (replacing what it held), if the pool allows. */
   async reserve(tenantId: string, taskId: string, seats: number, pool: number): Promise<Reservation> {
+    return withDocLock(`tenant_seats/${tenantId}`, () => this.reserveNow(tenantId, taskId, seats, pool));
+  }
+
+  private async reserveNow(tenantId: string, taskId: string, seats: number, pool: number): Promise<Reservation> {
     for (let i = 0; i < MAX_TRIES; i++) {
       const doc = await this.load(tenantId);
       const available = pool - held(doc, taskId);
@@ -68,9 +73,9 @@ export class TenantSeatRepository {
   }
 
   async release(tenantId: string, taskId: string): Promise<void> {
-    await this.model
-      .updateOne({ _id: tenantId }, { $unset: { [`reserved.${taskId}`]: '' }, $inc: { version: 1 } })
-      .exec();
+    await withDocLock(`tenant_seats/${tenantId}`, () =>
+      this.model.updateOne({ _id: tenantId }, { $unset: { [`reserved.${taskId}`]: '' }, $inc: { version: 1 } }).exec(),
+    );
   }
 
   async heldBy(tenantId: string, taskId: string): Promise<number> {
