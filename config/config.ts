@@ -4,6 +4,7 @@
  * Nothing else in the code base reads `process.env`.
  */
 import { z } from 'zod';
+import { isValidZone } from '../src/calendar';
 
 /** A role decides what a caller may do; see api/auth/roles.ts for the route table. */
 export const ROLES = ['admin', 'manager', 'supervisor', 'auditor'] as const;
@@ -39,14 +40,7 @@ const httpUrl = z
   .url('must be an http(s) URL such as http://127.0.0.1:8088')
   .refine((v) => /^https?:\/\/[^/]+/.test(v), 'must be an http(s) URL such as http://127.0.0.1:8088');
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
-const zone = z.string().refine((v) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: v });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Asia/Shanghai');
+const zone = z.string().refine(isValidZone, 'must be an IANA time zone such as Asia/Shanghai');
 
 const apiKeys = z.string().transform((raw, ctx): ApiKey[] => {
   const keys: ApiKey[] = [];

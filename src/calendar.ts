@@ -34,6 +34,16 @@ const MINUTES_PER_DAY = 24 * 60;
 /** How far ahead to look for an opening before concluding there is none. */
 const SEARCH_DAYS = 400;
 
+/** Is `zone` an IANA time zone this runtime knows (the one check for every zone a user or the config gives)? */
+export function isValidZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function minutesOf(hhmm: string): number {
   const m = /^(\d{2}):(\d{2})$/.exec(hhmm);
   if (!m) throw new RangeError(`not HH:mm: ${hhmm}`);

@@ -12,7 +12,7 @@ import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { ImportReport } from '../../activities/mongo/list-schemas';
 import type { PageContact, TaskDoc } from '../../activities/mongo/schemas';
-import { openSegments } from '../../src/calendar';
+import { isValidZone, openSegments } from '../../src/calendar';
 import { categoryOf, CALL_RESULT_LABELS } from '../../src/call-result';
 import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
 import { taskWorkflowId } from '../../src/ids';
@@ -63,15 +63,6 @@ export interface DetailRow {
   doNotCall?: boolean;
 }
 
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 @Injectable()
 export class TasksService {
   constructor(
@@ -88,7 +79,7 @@ export class TasksService {
   private checkDefinition(dto: CreateTaskDto): FieldProblem[] {
     const problems: FieldProblem[] = [];
     const zone = dto.timezone ?? this.config.tenantDefaults.timezone;
-    if (!validZone(zone)) problems.push({ field: 'timezone', value: zone, reason: 'not an IANA time zone' });
+    if (!isValidZone(zone)) problems.push({ field: 'timezone', value: zone, reason: 'not an IANA time zone' });
     const windows = dto.workingWindows.map((w) => ({ ...w }));
     windows.forEach((w, i) => {
       if (w.start >= w.end)

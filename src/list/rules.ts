@@ -4,6 +4,7 @@
  * at a time, so a list of a million rows is never held as a whole to be validated.
  */
 import type { FieldProblem } from '../errors';
+import { isValidZone } from '../calendar';
 import { normalisePhone } from '../phone';
 
 /** One contact as it leaves validation. */
@@ -74,15 +75,6 @@ export function variableValueProblem(value: string): string | undefined {
     return `longer than ${MAX_VARIABLE_VALUE_LENGTH} characters (seed §9: fewer than 150)`;
   if (LINK.test(value)) return 'links are not allowed in variable values';
   return undefined;
-}
-
-export function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const echo = (v: string) => (v.length > MAX_ECHOED_VALUE ? `${v.slice(0, MAX_ECHOED_VALUE)}…` : v);
@@ -156,7 +148,7 @@ export class RowRules {
           problems.push({ field: col, row, value: echo(value), reason: `longer than ${MAX_NAME_LENGTH} characters` });
         else if (value) contact.name = value;
       } else if (role === 'timezone') {
-        if (value && !validZone(value))
+        if (value && !isValidZone(value))
           problems.push({ field: col, row, value: echo(value), reason: 'not an IANA time zone' });
         else if (value) contact.timezone = value;
       } else if (value) {
