@@ -15,7 +15,7 @@ import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { TaskDoc } from '../../activities/mongo/schemas';
-import { DomainError, NotFound, ValidationFailed } from '../../src/errors';
+import { DomainError, ValidationFailed } from '../../src/errors';
 import { forecast, type CallProfile } from '../../src/forecast';
 import type { campaignWorkflow } from '../../workflows/campaign';
 import { CampaignScheduler } from '../../workflows/campaign-scheduler';
@@ -100,12 +100,6 @@ export class CampaignService {
     if (!scheduled) await this.repos.tasks.setStatus(task.tenantId, task._id, 'RUNNING');
   }
 
-  private async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
-    const task = await this.repos.tasks.get(tenantId, taskId);
-    if (!task) throw new NotFound(`task ${taskId}`);
-    return task;
-  }
-
   /** Send a supervisor command to the campaign; its refusal becomes a 409 naming the reason. */
   private async update(
     task: TaskDoc,
@@ -124,7 +118,7 @@ export class CampaignService {
 
   /** StartTask: start a task that has not started, or resume a paused one. */
   async start(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
+    const task = await this.tasks.taskOr404(tenantId, taskId);
     if (task.status === 'NOT_STARTED') await this.startWorkflow(task);
     else if (task.status === 'PAUSED') {
       await this.update(task, (h) => h.executeUpdate(resumeUpdate));
@@ -135,7 +129,7 @@ export class CampaignService {
 
   /** StopTask: pause — no new calls; calls in progress finish. The task keeps its AI seats. */
   async stop(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
+    const task = await this.tasks.taskOr404(tenantId, taskId);
     if (task.status !== 'RUNNING')
       throw new DomainError(`task is ${task.status}; only a running task can be paused`, 409);
     await this.update(task, (h) => h.executeUpdate(pauseUpdate));
@@ -145,7 +139,7 @@ export class CampaignService {
 
   /** CancelTask: terminal; contacts not yet dialled are never dialled; calls in progress finish. */
   async cancel(tenantId: string, taskId: string) {
-    const task = await this.taskOr404(tenantId, taskId);
+    const task = await this.tasks.taskOr404(tenantId, taskId);
     if (task.status === 'COMPLETED' || task.status === 'CANCELLED')
       throw new DomainError(`task is already ${task.status}`, 409);
     const started = await this.isRunning(task);
@@ -158,7 +152,7 @@ export class CampaignService {
 
   /** Change a running or paused task's AI seats; takes effect at the campaign's next seat decision. */
   async setSeats(tenantId: string, taskId: string, seats: number) {
-    const task = await this.taskOr404(tenantId, taskId);
+    const task = await this.tasks.taskOr404(tenantId, taskId);
     if (task.status === 'COMPLETED' || task.status === 'CANCELLED')
       throw new DomainError(`task is ${task.status}; its seats cannot change`, 409);
     const previous = task.aiSeats;
@@ -223,7 +217,7 @@ export class CampaignService {
    * profile: the caller's, else what this task has measured (from 20 attempts on), else stated defaults.
    */
   async forecast(tenantId: string, taskId: string, given: { answerRate?: number; talkSeconds?: number }) {
-    const task = await this.taskOr404(tenantId, taskId);
+    const task = await this.tasks.taskOr404(tenantId, taskId);
     const progress = await this.liveProgress(task);
     const ended = task.status === 'COMPLETED' || task.status === 'CANCELLED';
     const remainingContacts = ended ? 0 : task.totalContacts - (progress?.finished ?? 0);

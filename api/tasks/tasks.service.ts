@@ -293,7 +293,8 @@ export class TasksService {
       : { buffer: await this.exports.xlsx(task, fullNumbers) };
   }
 
-  private async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
+  /** The tenant's task, or 404: another tenant's task is indistinguishable from a missing one. */
+  async taskOr404(tenantId: string, taskId: string): Promise<TaskDoc> {
     const task = await this.repos.tasks.get(tenantId, taskId);
     if (!task) throw new NotFound(`task ${taskId}`);
     return task;
