@@ -13,7 +13,7 @@ import { classifyCall, type CallObservation } from '../src/call-result';
 import type { CapDecision, FrequencyCap } from '../src/frequency-cap';
 import type { SipRoute } from '../config/config';
 import type { AriAdapter, ChannelSession, PlaybackEnd } from './ari/ari-adapter';
-import type { CallRepository } from './mongo/repositories';
+import { storedOutcome, type CallRepository } from './mongo/repositories';
 import type { Tts } from './speech/espeak-tts';
 import type { Logger } from './logger';
 import type { AttemptOutcome, PlaceCallInput, PlaceCallResult } from '../workflows/definitions';
@@ -214,28 +214,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       } else {
         // A previous execution of this activity claimed the attempt. Never dial it again.
         const existing = claim.existing;
-        if (existing.state === 'final' && existing.code && existing.startedAt && existing.endedAt) {
-          return {
-            kind: 'completed',
-            outcome: {
-              attemptId: existing._id,
-              attempt: existing.attempt,
-              code: existing.code,
-              label: existing.label ?? '',
-              hangupBy: existing.hangupBy ?? 'SYSTEM',
-              startedAt: existing.startedAt.toISOString(),
-              endedAt: existing.endedAt.toISOString(),
-              ringSeconds: existing.ringSeconds ?? 0,
-              talkSeconds: existing.talkSeconds ?? 0,
-              dtmf: existing.dtmf ?? [],
-              ...(existing.answeredAt ? { answeredAt: existing.answeredAt.toISOString() } : {}),
-              ...(existing.cause !== undefined ? { cause: existing.cause } : {}),
-              ...(existing.causeText ? { causeText: existing.causeText } : {}),
-              ...(existing.note ? { note: existing.note } : {}),
-              ...(existing.detail ? { detail: existing.detail } : {}),
-            },
-          };
-        }
+        const stored = storedOutcome(existing);
+        if (stored) return { kind: 'completed', outcome: stored };
         startedAt = existing.claimedAt.getTime();
         const adopted = await ari.adopt(input.attemptId);
         if (!adopted) {

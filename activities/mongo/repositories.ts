@@ -219,6 +219,28 @@ export class CallRepository {
   }
 }
 
+/** The outcome a final call record holds (the inverse of CallRepository.finalize); undefined if not final. */
+export function storedOutcome(doc: CallDoc): AttemptOutcome | undefined {
+  if (doc.state !== 'final' || !doc.code || !doc.startedAt || !doc.endedAt) return undefined;
+  return {
+    attemptId: doc._id,
+    attempt: doc.attempt,
+    code: doc.code,
+    label: doc.label ?? '',
+    hangupBy: doc.hangupBy ?? 'SYSTEM',
+    startedAt: doc.startedAt.toISOString(),
+    endedAt: doc.endedAt.toISOString(),
+    ringSeconds: doc.ringSeconds ?? 0,
+    talkSeconds: doc.talkSeconds ?? 0,
+    dtmf: doc.dtmf ?? [],
+    ...(doc.answeredAt ? { answeredAt: doc.answeredAt.toISOString() } : {}),
+    ...(doc.cause !== undefined ? { cause: doc.cause } : {}),
+    ...(doc.causeText ? { causeText: doc.causeText } : {}),
+    ...(doc.note ? { note: doc.note } : {}),
+    ...(doc.detail ? { detail: doc.detail } : {}),
+  };
+}
+
 export function toLastAttempt(o: AttemptOutcome): LastAttempt {
   return {
     attemptId: o.attemptId,
