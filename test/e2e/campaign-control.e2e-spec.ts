@@ -11,6 +11,7 @@ import { TrunkObserver } from '../support/asterisk';
 import { zoneWhereOpenNow } from '../support/calendar';
 import { uniqueName } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
+import { sleep, until } from '../support/wait';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 
 const KEY = 'control-manager-key-0123456789';
@@ -41,15 +42,6 @@ afterAll(async () => {
 
 const auth = { Authorization: `Bearer ${KEY}` };
 const api = () => request(app.getHttpServer());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 let block = 0;
 

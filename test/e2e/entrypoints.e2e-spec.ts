@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { servers, uniqueName } from '../support/servers';
+import { until } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const API = join(ROOT, 'dist', 'api', 'main.js');
@@ -51,16 +52,6 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** A port nothing listens on right now (the kernel picks it). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -101,11 +92,13 @@ describe('entry points', () => {
       const base = `http://127.0.0.1:${port}`;
       const health = await until(
         async () => {
-          const r = await fetch(`${base}/health`);
-          return r.status === 200 ? ((await r.json()) as { status: string }) : undefined;
+          // Connection refused until the API listens.
+          const r = await fetch(`${base}/health`).catch(() => undefined);
+          return r?.status === 200 ? ((await r.json()) as { status: string }) : undefined;
         },
-        30_000,
         `/health on ${base}: ${api.output()}`,
+        30_000,
+        250,
       );
       expect(health.status).toBe('up');
       const ui = await fetch(`${base}/docs`);
@@ -145,11 +138,7 @@ describe('entry points', () => {
       ARI_APP: uniqueName('entry'),
     });
     try {
-      await until(
-        () => Promise.resolve(/worker started/.test(worker.output()) ? true : undefined),
-        60_000,
-        `worker: ${worker.output()}`,
-      );
+      await until(() => /worker started/.test(worker.output()), `worker: ${worker.output()}`, 60_000, 250);
       expect(worker.output()).toMatch(/ARI connected/);
     } finally {
       expect(await stop(worker.child)).toBe(0);

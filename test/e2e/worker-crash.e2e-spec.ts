@@ -36,6 +36,7 @@ import { attemptId } from '../../src/ids';
 import { TrunkObserver } from '../support/asterisk';
 import { zoneWhereOpenNow } from '../support/calendar';
 import { servers, testConfig, uniqueName } from '../support/servers';
+import { sleep, until } from '../support/wait';
 import { stopCallees } from '../support/sipp';
 import { dialogsByNumber, receivedInvites, startTracedCallee, type TracedCallee } from '../support/sipp-trace';
 import { assertWorkerBuilt, WorkerProcess } from '../support/worker-process';
@@ -111,17 +112,6 @@ afterAll(async () => {
 
 const auth = { Authorization: `Bearer ${KEY}` };
 const api = () => request(app.getHttpServer());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Asterisk's channels of this task right now (attempt ids start with the task id), read over ARI's REST API. */
 async function ourChannels(id: string): Promise<{ id: string; state: string }[]> {

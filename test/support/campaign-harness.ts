@@ -20,6 +20,7 @@ import {
   type TaskStatus,
 } from '../../workflows/definitions';
 import { uniqueName } from './servers';
+import { until } from './wait';
 
 type CampaignActs = ReturnType<typeof createCampaignActivities>;
 type MediaActs = ReturnType<typeof createMediaActivities>;
@@ -156,7 +157,12 @@ export async function startCampaign(
   const handlePromise = new Promise<WorkflowHandle<typeof campaignWorkflow>>((resolve) => (started = resolve));
   const done = mediaWorker.runUntil(
     campaignWorker.runUntil(async () => {
-      await until(() => campaignWorker.getState() === 'RUNNING' && mediaWorker.getState() === 'RUNNING', 'workers');
+      await until(
+        () => campaignWorker.getState() === 'RUNNING' && mediaWorker.getState() === 'RUNNING',
+        'workers',
+        20_000,
+        20,
+      );
       const handle = await client.start<typeof campaignWorkflow>('campaignWorkflow', {
         workflowId: `task/${full.taskId}`,
         taskQueue,
@@ -177,19 +183,6 @@ export async function startCampaign(
 export async function runCampaign(...args: Parameters<typeof startCampaign>) {
   const { h, done, task } = await startCampaign(...args);
   return { h, result: await done, task };
-}
-
-/** Poll (real time) until `predicate` holds; the fakes' calls take real time, so this cannot be time-skipped. */
-export async function until(
-  predicate: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

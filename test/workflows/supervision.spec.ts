@@ -4,7 +4,8 @@
  * See test/support/campaign-harness.ts for what is real and what is fake.
  */
 import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setSeatsUpdate } from '../../workflows/definitions';
-import { closeHarness, openHarness, runCampaign, startCampaign, until } from '../support/campaign-harness';
+import { closeHarness, openHarness, runCampaign, startCampaign } from '../support/campaign-harness';
+import { until } from '../support/wait';
 import { servers } from '../support/servers';
 
 beforeAll(() => openHarness(servers.temporalAddress), 120_000);
@@ -31,11 +32,16 @@ describe('supervising a running campaign (updates)', () => {
     const { h, handle, done } = await startCampaign({ totalContacts: 12, aiSeats: 1 }, () => 'SUCCESS', {
       holdMs: 300,
     });
-    await until(() => h.dialled.length >= 2, 'two dials');
+    await until(() => h.dialled.length >= 2, 'two dials', 20_000, 20);
     const paused = await handle.executeUpdate(pauseUpdate);
     expect(paused.status).toBe('PAUSED');
     // The call in progress finishes; after that, nothing new starts while paused.
-    await until(async () => (await handle.query(progressQuery)).dialling === 0, 'the call in progress to end');
+    await until(
+      async () => (await handle.query(progressQuery)).dialling === 0,
+      'the call in progress to end',
+      20_000,
+      20,
+    );
     const dialledWhilePaused = h.dialled.length;
     await new Promise((r) => setTimeout(r, 600));
     expect(h.dialled.length).toBe(dialledWhilePaused);
@@ -60,7 +66,7 @@ describe('supervising a running campaign (updates)', () => {
       () => 'BUSY',
       { holdMs: 50 },
     );
-    await until(() => h.dialled.length >= 3, 'three dials');
+    await until(() => h.dialled.length >= 3, 'three dials', 20_000, 20);
     await handle.executeUpdate(cancelUpdate);
     const result = await done;
     expect(result.status).toBe('CANCELLED');
