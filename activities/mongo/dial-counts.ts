@@ -1,7 +1,7 @@
 /**
  * Calls per number per local day, for the tenant's frequency cap (src/frequency-cap.ts). One small document per
- * number (`_id` = `<tenantId>/<e164>`), read and written by exact `_id` with optimistic concurrency on `version`,
- * so two tasks dialling the same number at once cannot both slip under the cap.
+ * number (`_id` = `<tenantId>/<e164>`), read and written by exact `_id` (an atomic `$inc`, then a re-check), so two
+ * tasks dialling the same number at once cannot both slip under the cap.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import { withDocLock } from './doc-lock';
@@ -28,8 +28,6 @@ export function registerDialCounts(conn: Connection): Model<DialCountDoc> {
   return conn.model<DialCountDoc>('DialCount', schema);
 }
 
-const MAX_TRIES = 20;
-
 export class DialCountRepository {
   constructor(private readonly model: Model<DialCountDoc>) {}
 
@@ -38,23 +36,36 @@ export class DialCountRepository {
     return withDocLock(`dial_counts/${tenantId}/${phone}`, () => this.tryRecordNow(tenantId, phone, cap, atMs));
   }
 
+  /**
+   * Filters are `{ _id }` alone (FerretDB pushes nothing else down; see repositories.ts). Check, count with an
+   * atomic `$inc`, then re-check the counts the increment landed on: a call another process counted meanwhile can
+   * only make this one refused (its count is taken back), never let two calls slip under the cap.
+   */
   private async tryRecordNow(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision> {
     const _id = `${tenantId}/${phone}`;
-    for (let i = 0; i < MAX_TRIES; i++) {
-      await this.model
-        .updateOne({ _id }, { $setOnInsert: { tenantId, days: {}, version: 0 } }, { upsert: true })
-        .exec();
-      const doc = await this.model.findOne({ _id, tenantId }).lean<DialCountDoc>().exec();
-      if (!doc) throw new Error(`dial counts of ${_id} vanished`);
-      const days = pruneCounts(doc.days ?? {}, cap, atMs);
-      const decision = checkCap(cap, days, atMs);
-      if (!decision.allowed) return decision;
-      days[decision.day] = (days[decision.day] ?? 0) + 1;
-      const res = await this.model
-        .updateOne({ _id, version: doc.version }, { $set: { days }, $inc: { version: 1 } })
-        .exec();
-      if (res.matchedCount === 1) return decision;
-    }
-    throw new Error(`could not count a call to ${_id}: too much contention`);
+    const before = await this.model.findOne({ _id }).lean<DialCountDoc>().exec();
+    const days = pruneCounts(before?.days ?? {}, cap, atMs);
+    const decision = checkCap(cap, days, atMs);
+    if (!decision.allowed) return decision;
+    const stale = Object.keys(before?.days ?? {}).filter((d) => !(d in days));
+    const after = await this.model
+      .findOneAndUpdate(
+        { _id },
+        {
+          $inc: { [`days.${decision.day}`]: 1, version: 1 },
+          $setOnInsert: { tenantId },
+          ...(stale.length ? { $unset: Object.fromEntries(stale.map((d) => [`days.${d}`, 1])) } : {}),
+        },
+        { upsert: true, new: true },
+      )
+      .lean<DialCountDoc>()
+      .exec();
+    if (!after) throw new Error(`dial counts of ${_id} vanished`);
+    const others = pruneCounts(after.days ?? {}, cap, atMs);
+    others[decision.day] = (others[decision.day] ?? 1) - 1;
+    const recheck = checkCap(cap, others, atMs);
+    if (recheck.allowed) return decision;
+    await this.model.updateOne({ _id }, { $inc: { [`days.${decision.day}`]: -1, version: 1 } }).exec();
+    return recheck;
   }
 }

@@ -139,11 +139,12 @@ export class ListImportRepository {
 
   /** The task's numbers in one hash bucket: digits → contact index. */
   async phoneBucket(tenantId: string, taskId: string, bucket: number): Promise<Map<string, number>> {
+    // `{ _id }` alone: the only filter FerretDB pushes down (repositories.ts); the tenant is checked on the result.
     const doc = await this.l.phoneBuckets
-      .findOne({ _id: phoneBucketId(taskId, bucket), tenantId })
-      .lean<{ p?: Record<string, number> }>()
+      .findOne({ _id: phoneBucketId(taskId, bucket) })
+      .lean<{ tenantId: string; p?: Record<string, number> }>()
       .exec();
-    return new Map(Object.entries(doc?.p ?? {}));
+    return new Map(Object.entries(doc?.tenantId === tenantId ? (doc.p ?? {}) : {}));
   }
 
   /**
@@ -319,8 +320,9 @@ export class DncRepository {
 
   /** **The dial-time check**: one exact-`_id` read. `phone` is E.164. */
   async isListed(tenantId: string, phone: string): Promise<boolean> {
+    // `{ _id }` alone (FerretDB pushes nothing else down); the id embeds the tenant.
     const doc = await this.model
-      .findOne({ _id: dncId(tenantId, phone), tenantId }, { _id: 1 })
+      .findOne({ _id: dncId(tenantId, phone) }, { _id: 1 })
       .lean()
       .exec();
     return doc !== null;

@@ -1,0 +1,300 @@
+/**
+ * A million contacts in one task (issue #10), on its own FerretDB. Imports a 1,000,000-row CSV into one task with
+ * ListImportService (the code behind CreateTask), stores the first half of the campaign's call records and
+ * frequency-cap counts (so the collections are as big as in the middle of a real run), then runs `attempts` attempts
+ * from the middle of the list through the real repository path of an attempt — the dial activity's DNC check, claim,
+ * frequency cap and finalisation, then the campaign's `recordAttempt` activity (call record, contact bucket result,
+ * counters) and a page load every 500 contacts — with `benchInstantAnswerTelephony`, a **benchmark-only
+ * instant-answer telephony double** in place of ARI (no Asterisk, no Temporal). The same run repeats this on a
+ * 10,000-contact task for the ratio, and times ListTaskDetail's first page, a filtered page and GetTaskStatistics
+ * through TasksService.
+ *
+ *   FERRETDB_PID=<pid> MILLION_BENCH_URI=mongodb://127.0.0.1:27027 \
+ *     npx tsc -p bench/tsconfig.json && node dist/bench/bench/million.js [contacts=1000000] [attempts=10000] [small=10000]
+ *
+ * Use a FerretDB of its own (see BENCHMARKS.md), not the shared test server. Not part of the test suite.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createCampaignActivities } from '../activities/campaign-activities';
+import { openRepositories, type Repositories } from '../activities/mongo/connection';
+import type { CallDoc } from '../activities/mongo/schemas';
+import { ListImportService, PAGE_SIZE } from '../api/lists/list-import.service';
+import { DEFAULT_LIST_LIMITS } from '../api/lists/list-limits';
+import { readRows } from '../api/lists/list-reader';
+import { TasksService } from '../api/tasks/tasks.service';
+import type { FrequencyCap } from '../src/frequency-cap';
+import { attemptId } from '../src/ids';
+import type { AttemptOutcome } from '../workflows/definitions';
+
+/* eslint-disable no-restricted-syntax -- a stand-alone tool outside the service, not its configuration */
+const BASE = process.env.MILLION_BENCH_URI ?? 'mongodb://127.0.0.1:27027';
+const FERRETDB_PID = process.env.FERRETDB_PID;
+/* eslint-enable no-restricted-syntax */
+const TENANT = 'bench';
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const CAP: FrequencyCap = { perDay: 3, perWeek: 10, timezone: 'Asia/Shanghai' };
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+/** The big task's numbers are 139 0000 0000 on; the small task's start at 139 9000 0000, so they never meet. */
+const SMALL_BASE = 90_000_000;
+const phoneOf = (i: number) => `+86139${String(i).padStart(8, '0')}`;
+
+function csvOf(rows: number, base: number): Buffer {
+  const lines = ['用户号码,用户名称,amount'];
+  for (let i = 0; i < rows; i++) lines.push(`139${String(base + i).padStart(8, '0')},客户${i},${i % 1000}`);
+  return Buffer.from(lines.join('\n'), 'utf8');
+}
+
+/** Peak RSS (VmHWM) of another process, in MB. */
+function peakRssMb(pid: string | undefined): number | undefined {
+  if (!pid) return undefined;
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : undefined;
+}
+
+async function importTask(
+  repos: Repositories,
+  rows: number,
+  base: number,
+): Promise<{ taskId: string; seconds: number }> {
+  const file = csvOf(rows, base);
+  const taskId = randomBytes(10).toString('hex');
+  const t0 = process.hrtime.bigint();
+  const report = await new ListImportService(repos, DEFAULT_LIST_LIMITS, silent as never).import(
+    TENANT,
+    {
+      kind: 'create',
+      taskId,
+      requiredVariables: [],
+      task: (t) => ({
+        _id: taskId,
+        tenantId: TENANT,
+        name: 'bench',
+        description: '',
+        status: 'RUNNING',
+        effectiveImmediately: false,
+        calendar: {
+          timezone: 'Asia/Shanghai',
+          workingDays: [1],
+          windows: [{ start: '09:00', end: '12:00' }],
+          blocked: [],
+        },
+        retry: { reasons: [], maxRetries: 0, intervalMinutes: 1 },
+        aiSeats: 1,
+        prompt: 'bench',
+        totalContacts: t.totalContacts,
+        pageSize: PAGE_SIZE,
+        pages: t.pages,
+        duplicatesRemoved: t.duplicates,
+        stats: { attempts: 0, finished: 0, answered: 0, talkSeconds: 0, byResult: {}, dialled: 0, latest: {} },
+        workflowId: `task/${taskId}`,
+      }),
+    },
+    readRows(
+      { buffer: file, originalname: 'list.csv', size: file.length },
+      { maxRows: rows + 2, maxRecordBytes: 65536 },
+    ),
+  );
+  if (report.imported !== rows) throw new Error(`imported ${report.imported} of ${rows}`);
+  return { taskId, seconds: ms(t0) / 1000 };
+}
+
+/** The first `upTo` contacts as already called: their call records and frequency-cap counts (bulk inserts). */
+async function fillHistory(repos: Repositories, taskId: string, upTo: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const day = new Date().toISOString().slice(0, 10);
+  const at = new Date();
+  for (let i = 0; i < upTo; i += 1000) {
+    const n = Math.min(1000, upTo - i);
+    const calls: CallDoc[] = Array.from({ length: n }, (_, k) => ({
+      _id: attemptId(taskId, i + k, 1),
+      tenantId: TENANT,
+      taskId,
+      contactIndex: i + k,
+      attempt: 1,
+      phone: phoneOf(i + k),
+      state: 'final',
+      code: 'SUCCESS',
+      label: '呼叫成功',
+      hangupBy: 'ROBOT',
+      startedAt: at,
+      answeredAt: at,
+      endedAt: at,
+      ringSeconds: 2,
+      talkSeconds: 20,
+      dtmf: [],
+      claimedAt: at,
+    }));
+    await repos.models.calls.collection.insertMany(calls as never[], { ordered: false });
+    await repos.conn.collection('dial_counts').insertMany(
+      Array.from({ length: n }, (_, k) => ({
+        _id: `${TENANT}/${phoneOf(i + k)}` as never,
+        tenantId: TENANT,
+        days: { [day]: 1 },
+        version: 1,
+      })),
+      { ordered: false },
+    );
+  }
+  return ms(t0) / 1000;
+}
+
+/** **Benchmark-only instant-answer telephony double**: every call answered at once, talks 20 s, robot hangs up. */
+function benchInstantAnswerTelephony(id: string, attempt: number): AttemptOutcome {
+  const now = Date.now();
+  return {
+    attemptId: id,
+    attempt,
+    code: 'SUCCESS',
+    label: '呼叫成功',
+    hangupBy: 'ROBOT',
+    startedAt: new Date(now).toISOString(),
+    answeredAt: new Date(now).toISOString(),
+    endedAt: new Date(now + 20_000).toISOString(),
+    ringSeconds: 0,
+    talkSeconds: 20,
+    dtmf: [],
+  };
+}
+
+interface RunResult {
+  attempts: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  max: number;
+  pageLoads: number;
+}
+
+/** `attempts` attempts from contact `from` on, one at a time, each the real repository path of an attempt. */
+async function runAttempts(repos: Repositories, taskId: string, from: number, attempts: number): Promise<RunResult> {
+  const campaign = createCampaignActivities({
+    tasks: repos.tasks,
+    pages: repos.pages,
+    calls: repos.calls,
+    seats: repos.seats,
+    logger: silent as never,
+  });
+  const times: number[] = [];
+  let pageLoads = 0;
+  const start = process.hrtime.bigint();
+  let contacts: { index: number; phone: string }[] = [];
+  for (let k = 0; k < attempts; k++) {
+    const index = from + k;
+    const t0 = process.hrtime.bigint();
+    // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
+    if (!contacts.length || index % PAGE_SIZE === 0 || contacts[0]!.index > index) {
+      contacts = await campaign.loadContactPage(TENANT, taskId, Math.floor(index / PAGE_SIZE));
+      pageLoads++;
+    }
+    const phone = contacts[index % PAGE_SIZE]!.phone;
+    const id = attemptId(taskId, index, 1);
+    // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
+    if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
+    const claim = await repos.calls.claim({
+      _id: id,
+      tenantId: TENANT,
+      taskId,
+      contactIndex: index,
+      attempt: 1,
+      phone,
+    });
+    if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
+    const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
+    if (!cap.allowed) throw new Error('unexpected frequency cap');
+    const outcome = benchInstantAnswerTelephony(id, 1);
+    await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
+    // The campaign's recordAttempt activity: call record, the contact's bucket, the task's counters.
+    await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome });
+    times.push(ms(t0));
+  }
+  const seconds = ms(start) / 1000;
+  times.sort((a, b) => a - b);
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
+  return { attempts, seconds, perSecond: attempts / seconds, p50: q(0.5), p95: q(0.95), max: times.at(-1)!, pageLoads };
+}
+
+async function apiTimings(repos: Repositories, taskId: string): Promise<Record<string, number>> {
+  // Only the task detail and statistics methods are called; they use the repositories and nothing else.
+  const tasks = new TasksService(
+    {} as never,
+    repos,
+    silent as never,
+    {} as never,
+    DEFAULT_LIST_LIMITS,
+    {} as never,
+    {} as never,
+  );
+  const out: Record<string, number> = {};
+  let t0 = process.hrtime.bigint();
+  const first = await tasks.details(TENANT, taskId, { page: 1, pageSize: 20 }, false);
+  out.detailFirstPageMs = ms(t0);
+  if (first.items.length !== 20) throw new Error('first page is not full');
+  t0 = process.hrtime.bigint();
+  const filtered = await tasks.details(TENANT, taskId, { result: 'SUCCESS', page: 2, pageSize: 20 }, false);
+  out.detailFilteredPageMs = ms(t0);
+  out.detailFilteredTotal = filtered.total;
+  t0 = process.hrtime.bigint();
+  await tasks.statistics(TENANT, taskId);
+  out.statisticsMs = ms(t0);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const big = Number(process.argv[2] ?? 1_000_000);
+  const attempts = Number(process.argv[3] ?? 10_000);
+  const small = Number(process.argv[4] ?? 10_000);
+  const db = `waihu_million_${Date.now().toString(36)}`;
+  const repos = await openRepositories(`${BASE}/${db}`);
+  try {
+    const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+    const smallTask = await importTask(repos, small, SMALL_BASE);
+    log(`imported ${small} contacts in ${smallTask.seconds.toFixed(1)} s`);
+    const smallRun = await runAttempts(repos, smallTask.taskId, 0, Math.min(attempts, small));
+    log(`${small}-contact task: ${JSON.stringify(smallRun)}`);
+    const smallApi = await apiTimings(repos, smallTask.taskId);
+    log(`${small}-contact task API: ${JSON.stringify(smallApi)}`);
+
+    const bigTask = await importTask(repos, big, 0);
+    log(`imported ${big} contacts in ${bigTask.seconds.toFixed(1)} s (${Math.round(big / bigTask.seconds)} rows/s)`);
+    const mid = Math.floor(big / 2 / PAGE_SIZE) * PAGE_SIZE;
+    const historySeconds = await fillHistory(repos, bigTask.taskId, mid);
+    log(`stored ${mid} earlier call records and frequency-cap counts in ${historySeconds.toFixed(1)} s`);
+    const bigRun = await runAttempts(repos, bigTask.taskId, mid, attempts);
+    log(`${big}-contact task from #${mid}: ${JSON.stringify(bigRun)}`);
+    const bigApi = await apiTimings(repos, bigTask.taskId);
+    log(`${big}-contact task API: ${JSON.stringify(bigApi)}`);
+
+    const counts: Record<string, number> = {};
+    for (const c of ['contact_pages', 'calls', 'call_marks', 'dial_counts', 'contact_phones', 'tasks'])
+      counts[c] = await repos.conn.collection(c).estimatedDocumentCount();
+    console.log(
+      JSON.stringify(
+        {
+          contacts: big,
+          attempts,
+          small,
+          small10k: smallRun,
+          big1m: bigRun,
+          rateRatio: bigRun.perSecond / smallRun.perSecond,
+          api: { small: smallApi, big: bigApi },
+          importSeconds: bigTask.seconds,
+          documents: counts,
+          peakRssMb: { node: Math.round(process.resourceUsage().maxRSS / 1024), ferretdb: peakRssMb(FERRETDB_PID) },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await repos.conn.dropDatabase();
+    await repos.conn.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
