@@ -7,16 +7,38 @@
  * outcome if there is one, and otherwise reports the attempt as lost (呼损), which the retry policy may redial
  * under a new attempt id.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isOpenAt, nextOpening } from '../src/calendar';
 import { classifyCall, type CallObservation } from '../src/call-result';
 import type { CapDecision, FrequencyCap } from '../src/frequency-cap';
+import { matchDtmf } from '../src/script/graph';
+import { createMatcher, type Matcher } from '../src/script/matcher';
+import type { NodeRef, Script } from '../src/script/model';
 import type { SipRoute } from '../config/config';
-import type { AriAdapter, ChannelSession, PlaybackEnd } from './ari/ari-adapter';
-import { storedOutcome, type CallRepository } from './mongo/repositories';
+import type { AriAdapter, ChannelSession, KeyPress, PlaybackEnd } from './ari/ari-adapter';
+import type { DialogRepository } from './mongo/dialog-repository';
+import { storedOutcome, type CallRepository, type Claim } from './mongo/repositories';
+import { listenForBargeIn, type RecognizedSpeech, type SpeechRecognizer } from './speech/recognizer';
+import { dialString, type AcquireResult, type LineAllocator } from './telephony/line-allocator';
+import { startCallRecording, type RecordingHandle } from './telephony/recorder';
 import type { Tts } from './speech/espeak-tts';
 import type { Logger } from './logger';
-import type { AttemptOutcome, PlaceCallInput, PlaceCallResult } from '../workflows/definitions';
+import type {
+  AgentOffer,
+  AttemptOutcome,
+  EndCallInput,
+  HeardInput,
+  HeardOver,
+  ListenInput,
+  ListenResult,
+  PlaceCallInput,
+  PlaceCallResult,
+  PromptToPlay,
+  ScriptRef,
+  SpeakInput,
+  SpeakResult,
+  TurnCallRef,
+} from '../workflows/definitions';
 
 /** The dial-time do-not-call check (one exact-`_id` read). */
 export interface DoNotCallCheck {
@@ -28,9 +50,33 @@ export interface FrequencyCounter {
   tryRecord(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision>;
 }
 
+/** An approved script version as the call needs it: the model, and the recorded audio of its utterances. */
+export interface LoadedScript {
+  script: Script;
+  /** The stored audio (an ARI media URI) of an utterance that has one; otherwise the text is synthesised. */
+  recordedMedia(utteranceId: string): string | undefined;
+}
+
+export interface ScriptSource {
+  load(tenantId: string, ref: ScriptRef): Promise<LoadedScript | undefined>;
+}
+
 export interface MediaActivityDeps {
   ari: AriAdapter;
   calls: CallRepository;
+  /** Scripts of calls with a robot dialog. */
+  scripts: ScriptSource;
+  dialogs: DialogRepository;
+  /** Turns speech into text; without one, the robot hears keys and silence only. */
+  recognizer?: SpeechRecognizer;
+  /** Music on hold for transferred callees (an ARI media URI); absent = the callee hears ringing. */
+  holdMusic?: () => Promise<string>;
+  /** Record every answered call (both directions) under its attempt id; absent = no recordings. */
+  recording?: { app: string; maxDurationSeconds: number };
+  /** Caller lines: a slot per call, within each line's concurrency. Without it, calls use the default trunk. */
+  lines?: Pick<LineAllocator, 'acquire' | 'release' | 'releaseAttempt'>;
+  /** This process's own task queue: the turn activities of the calls it holds are sent there. */
+  hostQueue: string;
   dnc: DoNotCallCheck;
   dialCounts: FrequencyCounter;
   frequencyCap: FrequencyCap;
@@ -145,6 +191,246 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     };
   }
 
+  /**
+   * Take over an attempt a lost execution claimed: return its stored outcome, or end its channel if Asterisk still
+   * has it (the dialog state of the lost execution is gone with it: the robot ends the call), or report it lost.
+   */
+  async function takeOverAndEnd(
+    input: PlaceCallInput,
+    existing: Extract<Claim, { claimed: false }>['existing'],
+  ): Promise<AttemptOutcome> {
+    const stored = storedOutcome(existing);
+    if (stored) return stored;
+    const startedAt = existing.claimedAt.getTime();
+    const adopted = await ari.adopt(input.attemptId);
+    if (!adopted) {
+      logger.warn({ attemptId: input.attemptId }, 'attempt was claimed by a lost execution and its channel is gone');
+      const outcome = lostOutcome(input, startedAt, 'claimed by a lost execution; its channel is gone');
+      await store(input, outcome);
+      return outcome;
+    }
+    logger.warn({ attemptId: input.attemptId }, 'taking over the live channel of a lost execution; hanging up');
+    const session = adopted.session;
+    if (adopted.up) session.onAnswered(now());
+    await ari.hangup(session);
+    const destroyed = await withHeartbeat(session.destroyed, session);
+    const outcome = outcomeOf(input, session, startedAt, destroyed);
+    outcome.note = 'taken over from a lost execution; answer time is the takeover time';
+    await store(input, outcome);
+    return outcome;
+  }
+
+  /** Start recording an answered call; a call whose recording cannot start goes on unrecorded. */
+  async function startRecording(session: ChannelSession, attemptId: string): Promise<RecordingHandle | undefined> {
+    if (!deps.recording) return undefined;
+    try {
+      return await startCallRecording(ari.ari, session.id, attemptId, deps.recording);
+    } catch (err) {
+      logger.warn({ attemptId, err }, 'recording did not start; the call goes on unrecorded');
+      return undefined;
+    }
+  }
+
+  /** Once the call has ended: wait for Asterisk to store the recording, and note it on the call record. */
+  async function storeRecording(input: PlaceCallInput, recording: RecordingHandle | undefined): Promise<void> {
+    if (!recording) return;
+    try {
+      await calls.setRecording(input.tenantId, input.attemptId, await recording.stop());
+    } catch (err) {
+      logger.warn({ attemptId: input.attemptId, err }, 'recording not stored');
+    }
+  }
+
+  // ---- Calls with a robot dialog: the channels this process holds, and the turn activities on them. ----
+
+  interface LiveCall {
+    input: PlaceCallInput;
+    session: ChannelSession;
+    startedAt: number;
+    loaded: LoadedScript;
+    matcher?: Matcher;
+    recording?: RecordingHandle;
+    /** Music on hold while the callee waits for an agent. */
+    hold?: { stop(): Promise<void> };
+    /** The agent leg of a transfer, once rung. */
+    agent?: { agentId: string; session: ChannelSession };
+    /** Playbacks started on the channel (their ids are `<attemptId>-<n>`). */
+    seq: number;
+  }
+  const live = new Map<string, LiveCall>();
+
+  /** A call whose workflow never ends it (terminated, say) is forgotten an hour after its channel went away. */
+  function forgetWhenGone(attemptId: string, session: ChannelSession): void {
+    void session.destroyed.then(() => setTimeout(() => live.delete(attemptId), 3_600_000).unref());
+  }
+
+  function liveCall(ref: TurnCallRef): LiveCall {
+    const call = live.get(ref.attemptId);
+    if (!call || call.input.tenantId !== ref.tenantId) {
+      throw ApplicationFailure.nonRetryable(`call ${ref.attemptId} is not held by this worker`, 'CallNotHere');
+    }
+    return call;
+  }
+
+  function matcherOf(call: LiveCall): Matcher {
+    call.matcher ??= createMatcher(call.loaded.script);
+    return call.matcher;
+  }
+
+  /** The utterance's recording when it has one, else its text (variables filled) spoken by the synthesiser. */
+  async function mediaFor(call: LiveCall, p: PromptToPlay): Promise<string> {
+    return call.loaded.recordedMedia(p.utteranceId) ?? tts.synthesize(p.text);
+  }
+
+  /**
+   * May this key cut the prompt short? The engine's rule (src/script/engine bargeIn): the prompt allows barge-in
+   * and a listen follows, or the key is the 打断意图 (interrupt) module's.
+   */
+  function interrupts(call: LiveCall, p: PromptToPlay, at: NodeRef, digit: string, listensNext: boolean): boolean {
+    if (!listensNext) return false;
+    if (p.allowInterrupt) return true;
+    const script = call.loaded.script;
+    if (!script.globalConfig.interrupt.enabled) return false;
+    const m = matchDtmf(script, at, digit);
+    return m.kind === 'global' && m.module === 'interrupt';
+  }
+
+  const hungUpAt = (session: ChannelSession): string => iso(session.destroyedInfo?.at ?? now());
+
+  const keyHeard = (key: KeyPress): Extract<HeardInput, { kind: 'dtmf' }> => ({
+    kind: 'dtmf',
+    digit: key.digit,
+    at: iso(key.at),
+  });
+
+  /** Listen for one reply: a key, recognised speech, silence when the timeout passes, or the callee hanging up. */
+  async function listenOnce(call: LiveCall, at: NodeRef, timeoutMs: number): Promise<ListenResult> {
+    const { session } = call;
+    if (session.destroyedInfo) return { kind: 'hangup', at: iso(session.destroyedInfo.at) };
+    const key = session.nextKey();
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const speech: Promise<RecognizedSpeech | undefined> = deps.recognizer
+      ? deps.recognizer.listen(session.id, { timeoutMs, signal: abort.signal })
+      : new Promise(() => undefined);
+    try {
+      const heard = await Promise.race([
+        key.promise.then((k): ListenResult => keyHeard(k)),
+        session.destroyed.then((d): ListenResult => ({ kind: 'hangup', at: iso(d.at) })),
+        speech.then((text): ListenResult | undefined =>
+          text === undefined
+            ? undefined
+            : { kind: 'speech', text: text.text, match: matcherOf(call).match(text.text, at), at: iso(text.at) },
+        ),
+        new Promise<ListenResult>((resolve) => {
+          timer = setTimeout(() => resolve({ kind: 'silence', at: iso(now()) }), timeoutMs);
+        }),
+      ]);
+      return heard ?? { kind: 'silence', at: iso(now()) };
+    } finally {
+      key.cancel();
+      abort.abort();
+      clearTimeout(timer);
+    }
+  }
+
+  /** Play one prompt, watching for keys over it. Resolves with how it ended. */
+  async function playWatchingKeys(
+    call: LiveCall,
+    p: PromptToPlay,
+    req: SpeakInput,
+    ignored: HeardOver[],
+  ): Promise<'done' | 'hangup' | HeardOver> {
+    const { session } = call;
+    const media = await mediaFor(call, p);
+    const playbackId = `${call.input.attemptId}-${++call.seq}`;
+    const ended = ari.play(session, media, playbackId);
+    // Speech over a prompt that allows barge-in (and is followed by a listen) stops it as the callee starts talking.
+    const abort = new AbortController();
+    const voice =
+      deps.recognizer && p.allowInterrupt && req.listenMs !== undefined
+        ? listenForBargeIn(deps.recognizer, session.id, {
+            timeoutMs: deps.call.maxCallSeconds * 1000,
+            signal: abort.signal,
+          })
+        : undefined;
+    try {
+      for (;;) {
+        const key = session.nextKey();
+        const next = await Promise.race([
+          ended.then((end) => ({ end })),
+          key.promise.then((k) => ({ key: k })),
+          ...(voice ? [voice.speaking.then(() => ({ speaking: true as const }))] : []),
+        ]);
+        key.cancel();
+        if ('speaking' in next && voice) {
+          await ari.stopPlayback(playbackId);
+          const heard = await Promise.race([
+            voice.result,
+            sleep(req.listenMs ?? 0).then(() => undefined),
+            session.destroyed.then(() => undefined),
+          ]);
+          if (session.destroyedInfo) return 'hangup';
+          // A noise that said nothing: the prompt is cut, and the turn's own listen follows.
+          if (!heard) return 'done';
+          const match = matcherOf(call).match(heard.text, req.at);
+          return { utteranceId: p.utteranceId, input: { kind: 'speech', text: heard.text, match, at: iso(heard.at) } };
+        }
+        if ('end' in next) {
+          if (next.end === 'hangup') return 'hangup';
+          if (next.end === 'failed') {
+            const gone = await Promise.race([session.destroyed.then(() => true), sleep(300).then(() => false)]);
+            if (gone) return 'hangup';
+            logger.warn({ channelId: session.id, media }, 'prompt playback failed');
+          }
+          return 'done';
+        }
+        if (!('key' in next)) continue;
+        const over: HeardOver = { utteranceId: p.utteranceId, input: keyHeard(next.key) };
+        if (interrupts(call, p, req.at, next.key.digit, req.listenMs !== undefined)) {
+          await ari.stopPlayback(playbackId);
+          return over;
+        }
+        ignored.push(over);
+      }
+    } finally {
+      abort.abort();
+    }
+  }
+
+  /** Loop the hold music on the callee's channel until stopped (or the callee hangs up). */
+  function startHoldLoop(call: LiveCall, media: string): { stop(): Promise<void> } {
+    let stopped = false;
+    let current: string | undefined;
+    const loop = async () => {
+      while (!stopped && !call.session.destroyedInfo) {
+        current = `${call.input.attemptId}-${++call.seq}`;
+        const end = await ari.play(call.session, media, current);
+        if (end === 'hangup') return;
+        if (end === 'failed') await sleep(1_000);
+      }
+    };
+    const done = loop().catch((err: unknown) => logger.warn({ attemptId: call.input.attemptId, err }, 'hold music'));
+    return {
+      stop: async () => {
+        stopped = true;
+        if (current) await ari.stopPlayback(current).catch(() => undefined);
+        await done;
+      },
+    };
+  }
+
+  /** Heartbeat until `p` settles; a cancelled activity just stops waiting (the call goes on). */
+  async function watching<T>(p: Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat(), heartbeatMs);
+    try {
+      return await Promise.race([p, ctx.cancelled.then(() => p)]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   /** Answered: play the robot's prompt, then the robot hangs up (unless the callee already did). */
   /** Returns how the prompt ended: played to the end, cut short by the callee, failed, or stopped by the cap. */
   async function converse(session: ChannelSession, media: string, maxCallMs: number): Promise<PlaybackEnd | 'cap'> {
@@ -173,7 +459,41 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         logger.info({ attemptId: input.attemptId }, 'number is on the do-not-call list; not dialled');
         return { kind: 'blocked', reason: 'DO_NOT_CALL' };
       }
-      const media = await tts.synthesize(input.prompt);
+      // A call with a script needs it at answer time; a call without one plays the task's prompt.
+      let loaded: LoadedScript | undefined;
+      let media = '';
+      if (input.script) {
+        loaded = await deps.scripts.load(input.tenantId, input.script);
+        if (!loaded) {
+          throw ApplicationFailure.nonRetryable(
+            `script ${input.script.scriptId} version ${input.script.version} not found`,
+            'ScriptNotFound',
+          );
+        }
+      } else media = await tts.synthesize(input.prompt);
+
+      // A task with caller numbers dials through their lines: take a slot on one (rotating from the contact's
+      // index) or wait. Acquiring is idempotent per attempt, so a retried execution gets the same grant.
+      let line: Extract<AcquireResult, { kind: 'granted' }> | undefined;
+      if (deps.lines && input.callerNumbers?.length) {
+        const grant = await deps.lines.acquire({
+          tenantId: input.tenantId,
+          attemptId: input.attemptId,
+          callerNumbers: input.callerNumbers,
+          rotationKey: input.contactIndex,
+        });
+        if (grant.kind === 'busy') {
+          logger.info({ attemptId: input.attemptId }, 'every line of the caller numbers is busy; deferred');
+          return { kind: 'deferred', reason: 'LINE_BUSY', until: iso(now() + grant.retryAfterMs) };
+        }
+        if (grant.kind === 'unusable') throw ApplicationFailure.nonRetryable(grant.reason, 'NoUsableCallerNumber');
+        line = grant;
+      }
+      const lineSlot = line;
+      const releaseLine = async () => {
+        if (lineSlot) await deps.lines?.release(lineSlot.lineId, input.attemptId);
+      };
+      const callerId = line?.callerNumber ?? input.callerNumber;
 
       const claim = await calls.claim({
         _id: input.attemptId,
@@ -182,17 +502,17 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         contactIndex: input.contactIndex,
         attempt: input.attempt,
         phone: input.phone,
-        ...(input.callerNumber ? { callerNumber: input.callerNumber } : {}),
+        ...(callerId ? { callerNumber: callerId } : {}),
       });
 
       let session: ChannelSession;
       let startedAt: number;
-      let takenOver = false;
       if (claim.claimed) {
         // Count the call against the tenant's frequency cap only now that this execution owns the attempt, so a
         // retried execution never counts it twice. Over the cap, give the attempt back and defer it.
         const cap = await deps.dialCounts.tryRecord(input.tenantId, input.phone, deps.frequencyCap, now());
         if (!cap.allowed) {
+          await releaseLine();
           await calls.release(input.tenantId, input.attemptId);
           logger.info({ attemptId: input.attemptId }, 'frequency cap reached; deferred');
           return { kind: 'deferred', reason: 'FREQUENCY_CAP', until: iso(cap.retryAt) };
@@ -201,11 +521,12 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         try {
           session = await ari.originate({
             channelId: input.attemptId,
-            endpoint: dialEndpoint(input.phone, deps),
+            endpoint: line ? dialString(line.endpoint, input.phone, line.address) : dialEndpoint(input.phone, deps),
             timeoutSeconds: deps.call.ringTimeoutSeconds,
-            ...(input.callerNumber ? { callerId: input.callerNumber } : {}),
+            ...(callerId ? { callerId } : {}),
           });
         } catch (err) {
+          await releaseLine();
           logger.warn({ attemptId: input.attemptId, err }, 'originate rejected');
           const outcome = lostOutcome(input, startedAt, `originate rejected: ${(err as Error).message}`);
           await store(input, outcome);
@@ -213,27 +534,21 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }
       } else {
         // A previous execution of this activity claimed the attempt. Never dial it again.
-        const existing = claim.existing;
-        const stored = storedOutcome(existing);
-        if (stored) return { kind: 'completed', outcome: stored };
-        startedAt = existing.claimedAt.getTime();
-        const adopted = await ari.adopt(input.attemptId);
-        if (!adopted) {
-          logger.warn(
-            { attemptId: input.attemptId },
-            'attempt was claimed by a lost execution and its channel is gone',
-          );
-          const outcome = lostOutcome(input, startedAt, 'claimed by a lost execution; its channel is gone');
-          await store(input, outcome);
-          return { kind: 'completed', outcome };
+        try {
+          return { kind: 'completed', outcome: await takeOverAndEnd(input, claim.existing) };
+        } finally {
+          await releaseLine();
         }
-        // The dialog state of the lost execution is gone with it: the robot ends the call politely and records it.
-        logger.warn({ attemptId: input.attemptId }, 'taking over the live channel of a lost execution; hanging up');
-        session = adopted.session;
-        takenOver = true;
-        if (adopted.up) session.onAnswered(now());
-        await ari.hangup(session);
       }
+      // The line's slot is held for as long as the channel lives, dialog included.
+      void session.destroyed
+        .then(releaseLine)
+        .catch((err: unknown) =>
+          logger.warn(
+            { attemptId: input.attemptId, err },
+            'line slot not released; it is reclaimed after the hold limit',
+          ),
+        );
 
       const first = await withHeartbeat(
         Promise.race([
@@ -243,21 +558,225 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         session,
       );
       let prompt: PlaybackEnd | 'cap' | undefined;
-      if (first === 'answered' && !takenOver) {
+      const recording = first === 'answered' ? await startRecording(session, input.attemptId) : undefined;
+      if (first === 'answered' && loaded) {
+        // The dialog runs in the workflow; its turns come back to this process, which holds the channel.
+        live.set(input.attemptId, { input, session, startedAt, loaded, seq: 0, ...(recording ? { recording } : {}) });
+        forgetWhenGone(input.attemptId, session);
+        return {
+          kind: 'answered',
+          hostQueue: deps.hostQueue,
+          startedAt: iso(startedAt),
+          answeredAt: iso(session.answeredAt ?? now()),
+          script: loaded.script,
+        };
+      }
+      if (first === 'answered') {
         prompt = await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
       }
       const destroyed = await withHeartbeat(session.destroyed, session);
       const outcome = outcomeOf(input, session, startedAt, destroyed);
-      if (takenOver) outcome.note = 'taken over from a lost execution; answer time is the takeover time';
       // Seed decision C9: 用户听完语音 — the callee heard the robot to its end and the robot hung up.
       if (outcome.code === 'SUCCESS' && prompt === 'done' && outcome.hangupBy === 'ROBOT')
         outcome.detail = LISTENED_TO_END;
       await store(input, outcome);
+      await storeRecording(input, recording);
       logger.info(
         { attemptId: input.attemptId, result: outcome.code, cause: outcome.cause, hangupBy: outcome.hangupBy },
         'call ended',
       );
       return { kind: 'completed', outcome };
+    },
+
+    /** Play the robot's prompts in order (and listen after them when asked). Runs on the call's host queue. */
+    async speak(req: SpeakInput): Promise<SpeakResult> {
+      const call = liveCall(req.call);
+      const ignored: HeardOver[] = [];
+      const run = async (): Promise<SpeakResult> => {
+        for (const p of req.plays) {
+          if (call.session.destroyedInfo) return { kind: 'hangup', at: hungUpAt(call.session), ignored };
+          const end = await playWatchingKeys(call, p, req, ignored);
+          if (end === 'hangup') return { kind: 'hangup', at: hungUpAt(call.session), ignored };
+          if (end !== 'done') return { kind: 'interrupted', ...end, ignored };
+        }
+        if (req.listenMs === undefined) return { kind: 'played', ignored };
+        const heard = await listenOnce(call, req.at, req.listenMs);
+        if (heard.kind === 'hangup') return { kind: 'hangup', at: heard.at, ignored };
+        return { kind: 'played', heard, ignored };
+      };
+      return withHeartbeat(run(), call.session);
+    },
+
+    /** Listen for the callee's reply. Runs on the call's host queue. */
+    async listen(req: ListenInput): Promise<ListenResult> {
+      const call = liveCall(req.call);
+      return withHeartbeat(listenOnce(call, req.at, req.timeoutMs), call.session);
+    },
+
+    /** A transfer begins: the callee hears music on hold (or ringing) while the queue finds an agent. */
+    async startHold(req: { call: TurnCallRef }): Promise<void> {
+      const call = liveCall(req.call);
+      if (call.hold || call.session.destroyedInfo) return;
+      if (deps.holdMusic) call.hold = startHoldLoop(call, await deps.holdMusic());
+      else await ari.ari.channels.ring({ channelId: call.session.id }).catch(() => undefined);
+    },
+
+    /** Resolves when the callee hangs up (the transfer watches this while it waits); cancelled when no longer needed. */
+    async watchCallee(req: { call: TurnCallRef }): Promise<{ at: string }> {
+      const call = liveCall(req.call);
+      const gone = await watching(call.session.destroyed.then((d) => ({ at: iso(d.at) })));
+      return gone;
+    },
+
+    /**
+     * Ring an agent's phone (the transfer's offer). The agent leg is its own channel, `<attemptId>-agent<n>`;
+     * `autoAnswerSeconds` asks the phone to answer by itself (Call-Info answer-after). Not answered within
+     * `ringSeconds`, or rejected, is a miss; the callee hanging up meanwhile ends the offer.
+     */
+    async ringAgent(req: {
+      call: TurnCallRef;
+      agent: AgentOffer;
+      ringSeconds: number;
+      n: number;
+    }): Promise<
+      { answered: true; at: string } | { answered: false; reason: 'noAnswer' | 'rejected' | 'calleeGone' | 'failed' }
+    > {
+      const call = liveCall(req.call);
+      if (call.session.destroyedInfo) return { answered: false, reason: 'calleeGone' };
+      let agent: ChannelSession;
+      try {
+        agent = await ari.originate({
+          channelId: `${call.input.attemptId}-agent${req.n}`,
+          endpoint: `PJSIP/${req.agent.endpoint}`,
+          timeoutSeconds: req.ringSeconds,
+          callerId: call.input.phone,
+          ...(req.agent.autoAnswerSeconds !== null
+            ? {
+                variables: {
+                  'PJSIP_HEADER(add,Call-Info)': `<sip:waihu>;answer-after=${req.agent.autoAnswerSeconds}`,
+                },
+              }
+            : {}),
+        });
+      } catch (err) {
+        logger.warn({ attemptId: call.input.attemptId, agentId: req.agent.agentId, err }, 'agent originate failed');
+        return { answered: false, reason: 'failed' };
+      }
+      const first = await withHeartbeat(
+        Promise.race([
+          agent.answered.then(() => 'answered' as const),
+          agent.destroyed.then(() => 'agentGone' as const),
+          call.session.destroyed.then(() => 'calleeGone' as const),
+        ]),
+        agent,
+      );
+      if (first === 'answered') {
+        call.agent = { agentId: req.agent.agentId, session: agent };
+        return { answered: true, at: iso(agent.answeredAt ?? now()) };
+      }
+      if (first === 'calleeGone') {
+        await ari.hangup(agent);
+        return { answered: false, reason: 'calleeGone' };
+      }
+      const cause = agent.destroyedInfo?.cause;
+      // Busy (17) or declined (21) is a rejection; anything else (19 no answer, the originate timeout) a miss.
+      return { answered: false, reason: cause === 17 || cause === 21 ? 'rejected' : 'noAnswer' };
+    },
+
+    /**
+     * Connect the callee with the agent who answered: stop the hold music, bridge the two legs (the call's recording
+     * hears both), and wait until one side hangs up; then the other leg is hung up too.
+     */
+    async bridgeAgent(req: { call: TurnCallRef }): Promise<{ endedBy: 'AGENT' | 'USER'; connectedAt: string }> {
+      const call = liveCall(req.call);
+      const agent = call.agent;
+      if (!agent) throw ApplicationFailure.nonRetryable('no agent leg to bridge', 'NoAgentLeg');
+      await call.hold?.stop();
+      delete call.hold;
+      const bridgeId = `${call.input.attemptId}-bridge`;
+      const connectedAt = now();
+      let endedBy: 'AGENT' | 'USER' = 'USER';
+      if (!call.session.destroyedInfo && !agent.session.destroyedInfo) {
+        await ari.ari.bridges.create({ type: 'mixing', bridgeId });
+        try {
+          await ari.ari.bridges.addChannel({ bridgeId, channel: [call.session.id, agent.session.id] });
+          endedBy = await withHeartbeat(
+            Promise.race([
+              call.session.destroyed.then(() => 'USER' as const),
+              agent.session.destroyed.then(() => 'AGENT' as const),
+            ]),
+            call.session,
+          );
+        } finally {
+          await ari.ari.bridges.destroy({ bridgeId }).catch(() => undefined);
+        }
+      } else endedBy = call.session.destroyedInfo ? 'USER' : 'AGENT';
+      // The side that stayed is hung up (the callee by the system when the agent ended the call).
+      await ari.hangup(endedBy === 'AGENT' ? call.session : agent.session);
+      return { endedBy, connectedAt: iso(connectedAt) };
+    },
+
+    /**
+     * End a call with a dialog: hang up (unless the callee has), store the call record with its tags and the dialog
+     * record. On a worker that does not hold the channel (its host was lost), take the channel over through ARI.
+     */
+    async endCall(req: EndCallInput): Promise<AttemptOutcome> {
+      const place = req.place;
+      const call = live.get(place.attemptId);
+      let outcome: AttemptOutcome;
+      if (call) {
+        await ari.hangup(call.session);
+        const destroyed = await withHeartbeat(call.session.destroyed, call.session);
+        outcome = outcomeOf(place, call.session, call.startedAt, destroyed);
+      } else {
+        const claim = await calls.claim({
+          _id: place.attemptId,
+          tenantId: place.tenantId,
+          taskId: place.taskId,
+          contactIndex: place.contactIndex,
+          attempt: place.attempt,
+          phone: place.phone,
+        });
+        if (claim.claimed) {
+          // No record of the attempt at all: nothing to take over.
+          outcome = lostOutcome(place, now(), 'the worker holding the call was lost and left no record');
+        } else outcome = await takeOverAndEnd(place, claim.existing);
+        // The lost worker cannot give its line slot back; do it for it.
+        if (place.callerNumbers?.length)
+          await deps.lines?.releaseAttempt(place.tenantId, place.attemptId, place.callerNumbers);
+      }
+      await call?.hold?.stop();
+      if (call?.agent) await ari.hangup(call.agent.session);
+      outcome.tags = [...req.tags];
+      outcome.dialogEnd = req.end;
+      if (req.transfer) {
+        outcome.transfer = req.transfer;
+        if (req.transfer.kind === 'connected') {
+          outcome.agentId = req.transfer.agentId;
+          outcome.hangupBy = req.transfer.endedBy;
+        }
+      }
+      await store(place, outcome);
+      await storeRecording(place, call?.recording);
+      if (place.script) {
+        await deps.dialogs.save({
+          _id: place.attemptId,
+          tenantId: place.tenantId,
+          taskId: place.taskId,
+          contactIndex: place.contactIndex,
+          attempt: place.attempt,
+          script: place.script,
+          turns: req.turns,
+          tags: req.tags,
+          end: req.end,
+        });
+      }
+      live.delete(place.attemptId);
+      logger.info(
+        { attemptId: place.attemptId, result: outcome.code, hangupBy: outcome.hangupBy, end: req.end.kind },
+        'call with dialog ended',
+      );
+      return outcome;
     },
   };
 }

@@ -7,16 +7,25 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config/config';
 import type { Logger } from '../activities/logger';
 import { openRepositories, type Repositories } from '../activities/mongo/connection';
+import { AUDIT_CONTROLLERS, AUDIT_PROVIDERS } from './audit/audit.providers';
 import { ApiKeyGuard } from './auth/auth';
 import { ProblemFilter } from './common/problem.filter';
 import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from './common/tokens';
 import { validationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
+import { DialogController } from './calls/dialog.controller';
 import { DncController } from './lists/dnc.controller';
 import { DncService } from './lists/dnc.service';
 import { ListExportService } from './lists/list-export.service';
 import { ListImportService } from './lists/list-import.service';
 import { DEFAULT_LIST_LIMITS, LIST_LIMITS } from './lists/list-limits';
+import { AsteriskLinesService } from './lines/asterisk-lines.service';
+import { CallerNumbersController, LinesController } from './lines/lines.controller';
+import { LinesService } from './lines/lines.service';
+import { RecordingsController } from './recordings/recordings.controller';
+import { RecordingsService } from './recordings/recordings.service';
+import { SCRIPT_CONTROLLERS, SCRIPT_PROVIDERS } from './scripts/scripts.providers';
+import { AGENT_CONTROLLERS, AGENT_PROVIDERS } from './agents/agents.providers';
 import { CampaignController } from './tasks/campaign.controller';
 import { CampaignService } from './tasks/campaign.service';
 import { TasksController } from './tasks/tasks.controller';
@@ -34,7 +43,19 @@ export class AppModule {
   static forRoot(ports: AppPorts): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, TasksController, CampaignController, DncController],
+      controllers: [
+        HealthController,
+        TasksController,
+        CampaignController,
+        DncController,
+        DialogController,
+        RecordingsController,
+        LinesController,
+        CallerNumbersController,
+        ...SCRIPT_CONTROLLERS,
+        ...AGENT_CONTROLLERS,
+        ...AUDIT_CONTROLLERS,
+      ],
       providers: [
         { provide: CONFIG, useValue: ports.config },
         { provide: LOGGER, useValue: ports.logger },
@@ -48,6 +69,12 @@ export class AppModule {
         ListImportService,
         ListExportService,
         DncService,
+        AsteriskLinesService,
+        LinesService,
+        RecordingsService,
+        ...SCRIPT_PROVIDERS,
+        ...AGENT_PROVIDERS,
+        ...AUDIT_PROVIDERS,
       ],
     };
   }

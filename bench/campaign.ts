@@ -84,7 +84,7 @@ function benchActivities(total: number, holdMs: number, stats: WorkerStats) {
       },
     };
   };
-  const benchMediaActivities: ReturnType<typeof createMediaActivities> = { placeCall: benchInstantAnswerPlaceCall };
+  const benchMediaActivities: Pick<ReturnType<typeof createMediaActivities>, 'placeCall'> = { placeCall: benchInstantAnswerPlaceCall };
   return { benchCampaignActivities, benchMediaActivities };
 }
 

@@ -112,6 +112,18 @@ const sipRoutes = z.string().transform((raw, ctx): SipRoute[] => {
   return out;
 });
 
+/** `from-to`, an inclusive UDP port range. */
+const portRange = z.string().transform((raw, ctx) => {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const from = Number(m?.[1]);
+  const to = Number(m?.[2]);
+  if (!m || from < 1024 || to > 65535 || from > to) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be from-to with 1024 <= from <= to <= 65535' });
+    return z.NEVER;
+  }
+  return { from, to };
+});
+
 const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -142,6 +154,9 @@ const schema = z.object({
   SIP_ROUTES: sipRoutes.default(''),
   RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
   MAX_CALL_SECONDS: z.coerce.number().int().min(10).max(7200).default(1800),
+  TRANSFER_QUEUE_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  AGENT_RING_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
+  TRANSFER_TIMEOUT_PROMPT: z.string().min(1).max(500).default('非常抱歉，人工客服暂时都在忙，请稍后再拨，再见。'),
   TTS_CHROOT: z.string().default(''),
   TTS_SOUNDS_DIR: z.string().min(1).default('/usr/share/asterisk/sounds/custom/waihu'),
   TTS_VOICE: z.string().min(1).default('cmn'),
@@ -156,6 +171,22 @@ const schema = z.object({
     .string()
     .regex(/^(\d{4}-\d{2}-\d{2})?(,\d{4}-\d{2}-\d{2})*$/, 'must be yyyy-MM-dd dates separated by commas')
     .default(''),
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(180),
+  ASR_URL: z
+    .string()
+    .regex(/^wss?:\/\/[^/\s]+/, 'must be a ws:// or wss:// URL such as ws://127.0.0.1:2700')
+    .optional(),
+  ASR_SAMPLE_RATE: z.enum(['8000', '16000']).default('16000'),
+  MEDIA_RTP_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'must be an IPv4 address or host name')
+    .default('127.0.0.1'),
+  MEDIA_RTP_PORTS: portRange.default('40000-40999'),
+  // Observability (issue #9): see api/audit/metrics.controller.ts and activities/observability/.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  WORKER_METRICS_BIND: z.union([hostPort, z.literal('')]).default(''),
+  OTEL_TRACING: z.enum(['true', 'false']).default('false'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.default('http://127.0.0.1:4318/v1/traces'),
   DEFAULT_PROMPT: z.string().min(1).max(500).default('您好，这里是外呼机器人的测试来电，感谢您的接听，再见。'),
 });
 
@@ -175,7 +206,21 @@ export type Config = Readonly<{
   ari: Readonly<{ url: string; username: string; password: string; app: string }>;
   sip: Readonly<{ trunkEndpoint: string; defaultTarget: string; routes: readonly SipRoute[] }>;
   call: Readonly<{ ringTimeoutSeconds: number; maxCallSeconds: number; defaultPrompt: string }>;
+  /** Transfers to agents: queue timeout (then the prompt and hang-up) and how long an agent's phone rings. */
+  transfer: Readonly<{ queueTimeoutSeconds: number; agentRingSeconds: number; timeoutPrompt: string }>;
+  /** Stored call recordings are deleted this many days after their call ended (0 = at the next sweep). */
+  recordings: Readonly<{ retentionDays: number }>;
   tts: Readonly<{ chroot: string; soundsDir: string; voice: string }>;
+  /**
+   * Speech recognition: the Vosk server (none: the robot hears keys and silence only), and where Asterisk sends a
+   * call's audio (RTP) to this worker: MEDIA_RTP_HOST must be an address of this host that Asterisk reaches.
+   */
+  asr: Readonly<{
+    url?: string;
+    sampleRate: 8000 | 16000;
+    rtpHost: string;
+    rtpPorts: Readonly<{ from: number; to: number }>;
+  }>;
   lists: Readonly<{ maxContactsPerTask: number; maxFileBytes: number }>;
   tenantDefaults: Readonly<{
     timezone: string;
@@ -186,6 +231,14 @@ export type Config = Readonly<{
     holidays: readonly string[];
     /** Calls to one number per local day / 7 local days across all tasks (0 = no cap). */
     frequencyCap: Readonly<{ perDay: number; perWeek: number }>;
+  }>;
+  observability: Readonly<{
+    /** Bearer token `/metrics` requires; unset = `/metrics` is public (like /health). */
+    metricsToken?: string;
+    /** host:port where the worker's Temporal runtime serves Prometheus metrics; '' = not exported. */
+    workerMetricsBind: string;
+    /** OpenTelemetry tracing through the Temporal interceptors (off by default). */
+    tracing: Readonly<{ enabled: boolean; endpoint: string }>;
   }>;
 }>;
 
@@ -230,6 +283,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCallSeconds: e.MAX_CALL_SECONDS,
       defaultPrompt: e.DEFAULT_PROMPT,
     },
+    transfer: {
+      queueTimeoutSeconds: e.TRANSFER_QUEUE_TIMEOUT_SECONDS,
+      agentRingSeconds: e.AGENT_RING_SECONDS,
+      timeoutPrompt: e.TRANSFER_TIMEOUT_PROMPT,
+    },
+    recordings: { retentionDays: e.RECORDING_RETENTION_DAYS },
+    asr: {
+      ...(e.ASR_URL ? { url: e.ASR_URL } : {}),
+      sampleRate: e.ASR_SAMPLE_RATE === '8000' ? 8000 : 16000,
+      rtpHost: e.MEDIA_RTP_HOST,
+      rtpPorts: e.MEDIA_RTP_PORTS,
+    },
     tts: { chroot: e.TTS_CHROOT, soundsDir: e.TTS_SOUNDS_DIR.replace(/\/$/, ''), voice: e.TTS_VOICE },
     lists: { maxContactsPerTask: e.LIST_MAX_CONTACTS, maxFileBytes: e.LIST_MAX_FILE_MB * 1024 * 1024 },
     tenantDefaults: {
@@ -238,6 +303,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       aiSeats: e.TENANT_AI_SEATS,
       holidays: e.HOLIDAYS.split(',').filter(Boolean),
       frequencyCap: { perDay: e.FREQUENCY_CAP_PER_DAY, perWeek: e.FREQUENCY_CAP_PER_WEEK },
+    },
+    observability: {
+      ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+      workerMetricsBind: e.WORKER_METRICS_BIND,
+      tracing: { enabled: e.OTEL_TRACING === 'true', endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
     },
   });
 }

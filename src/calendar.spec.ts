@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { isOpenAt, nextOpening, openSegments, type CallingCalendar } from './calendar';
+import { closedReason, isOpenAt, nextOpening, openSegments, type CallingCalendar } from './calendar';
 
 const shanghai: CallingCalendar = {
   timezone: 'Asia/Shanghai',
@@ -67,5 +67,27 @@ describe('nextOpening', () => {
     expect(
       nextOpening({ ...shanghai, windows: [{ start: '12:00', end: '14:00' }] }, at('2026-11-27T10:00')),
     ).toBeNull();
+  });
+});
+
+describe('closedReason', () => {
+  const cal: CallingCalendar = {
+    timezone: 'Asia/Shanghai',
+    workingDays: [1, 2, 3, 4, 5],
+    windows: [{ start: '09:00', end: '18:00' }],
+    blocked: [
+      { start: '12:00', end: '14:00' },
+      { start: '21:00', end: '09:00' },
+    ],
+    holidays: ['2026-10-01'],
+  };
+  const at = (iso: string) => DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toMillis();
+
+  it('names why a closed instant is closed, and nothing for an open one', () => {
+    expect(closedReason(cal, at('2026-11-27T10:00'))).toBeUndefined(); // a Friday morning
+    expect(closedReason(cal, at('2026-11-27T12:30'))).toBe('blocked hours');
+    expect(closedReason(cal, at('2026-11-27T19:00'))).toBe('outside working windows');
+    expect(closedReason(cal, at('2026-11-28T10:00'))).toBe('non-working day'); // Saturday
+    expect(closedReason(cal, at('2026-10-01T10:00'))).toBe('holiday'); // a Thursday
   });
 });

@@ -135,3 +135,17 @@ export function isOpenAt(calendar: CallingCalendar, atMs: number): boolean {
   const o = nextOpening(calendar, atMs);
   return o !== null && o.start === atMs;
 }
+
+/** Why calling is not allowed at an instant, in the order a supervisor would look: the day, then the time. */
+export type ClosedReason = 'holiday' | 'non-working day' | 'blocked hours' | 'outside working windows';
+
+/** Why the calendar is closed at `atMs` (undefined when it is open). */
+export function closedReason(calendar: CallingCalendar, atMs: number): ClosedReason | undefined {
+  if (isOpenAt(calendar, atMs)) return undefined;
+  const at = DateTime.fromMillis(atMs, { zone: calendar.timezone });
+  if ((calendar.holidays ?? []).includes(at.toISODate() ?? '')) return 'holiday';
+  if (!calendar.workingDays.includes(at.weekday)) return 'non-working day';
+  const minute = at.hour * 60 + at.minute;
+  const inWindow = calendar.windows.some((w) => minute >= minutesOf(w.start) && minute < minutesOf(w.end));
+  return inWindow ? 'blocked hours' : 'outside working windows';
+}

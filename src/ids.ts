@@ -13,3 +13,6 @@ export const attemptId = (taskId: string, contactIndex: number, attempt: number)
   `${taskId}-${contactIndex}-${attempt}`;
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9]{6,40}$/;
+
+/** The transfer queue of one skill group (an entity workflow that lives as long as transfers keep coming). */
+export const queueWorkflowId = (tenantId: string, skillGroupId: string): string => `queue/${tenantId}/${skillGroupId}`;

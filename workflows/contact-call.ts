@@ -9,17 +9,23 @@
  */
 import {
   ActivityFailure,
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign-activities';
 import type { createMediaActivities } from '../activities/media-activities';
-import { isOpenAt, nextOpening } from '../src/calendar';
+import { closedReason, isOpenAt, nextOpening } from '../src/calendar';
 import { CALL_RESULT_LABELS } from '../src/call-result';
 import { attemptId } from '../src/ids';
+import { endAnsweredCall, runDialog, sayGoodbye } from './robot-dialog';
+import { runTransfer } from './transfer';
 import { WAIHU_STATUS } from './search-attributes';
 import {
   cancelContactSignal,
@@ -33,6 +39,8 @@ import {
   type ContactSkip,
   type PlaceCallInput,
   type PlaceCallResult,
+  type TransferOutcome,
+  DEFAULT_TRANSFER,
 } from './definitions';
 
 const acts = proxyActivities<ReturnType<typeof createCampaignActivities>>({
@@ -67,6 +75,27 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
     cancelled = true;
   });
 
+  /**
+   * Since the `wait-reasons` patch, every durable wait's timer carries its reason in the history (the timer's
+   * summary, shown by the Temporal UI and read by the call timeline), and the status shows it too. Histories from
+   * before the patch replay with the plain timed condition they were recorded with.
+   */
+  const reasons = patched('wait-reasons');
+  const wait = async (ms: number, reason: string): Promise<void> => {
+    if (!reasons) {
+      await condition(() => cancelled, ms);
+      return;
+    }
+    showStatus(reason.startsWith('closed') ? 'WAITING_WINDOW' : 'WAITING');
+    await CancellationScope.cancellable(async () => {
+      try {
+        await Promise.race([sleep(ms, { summary: `waiting: ${reason}` }), condition(() => cancelled)]);
+      } finally {
+        CancellationScope.current().cancel();
+      }
+    });
+  };
+
   let final: AttemptOutcome | undefined;
   let skipped: ContactSkip | undefined;
   let attempt = 1;
@@ -79,11 +108,12 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         break;
       }
       if (opening.start > Date.now()) {
-        await condition(() => cancelled, opening.start - Date.now());
+        await wait(opening.start - Date.now(), `closed: ${closedReason(calendar, Date.now()) ?? 'no opening'}`);
         continue;
       }
 
       granted = false;
+      if (reasons) showStatus('WAITING_SEAT');
       await campaign.signal(seatRequestSignal, contact.index);
       await condition(() => granted || cancelled);
       if (!granted) break; // cancelled while waiting for a seat
@@ -92,7 +122,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         // Waiting for a seat may have taken long: re-check the calendar before dialling.
         if (!isOpenAt(calendar, Date.now())) continue;
         showStatus('DIALLING');
-        placed = await dial(media.placeCall, {
+        const place: PlaceCallInput = {
           tenantId: task.tenantId,
           taskId: task.taskId,
           contactIndex: contact.index,
@@ -102,7 +132,43 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
           prompt: task.prompt,
           calendar,
           ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
-        });
+          ...(task.callerNumbers?.length ? { callerNumbers: task.callerNumbers } : {}),
+          ...(task.script ? { script: task.script } : {}),
+        };
+        placed = await dial(media.placeCall, place);
+        if (placed.kind === 'answered' && task.script) {
+          // The robot's dialog runs here, turn by turn; the seat stays taken until the call has ended.
+          showStatus('IN_CALL');
+          const run = await runDialog({
+            hostQueue: placed.hostQueue,
+            call: { tenantId: task.tenantId, attemptId: place.attemptId, script: task.script },
+            script: placed.script,
+            variables: contact.variables,
+          });
+          // 转人工: the script handed the callee to a skill group's agents.
+          let transfer: TransferOutcome | undefined;
+          if (run.end.kind === 'transfer' && run.end.skillGroupId) {
+            showStatus('TRANSFERRING');
+            const call = { tenantId: task.tenantId, attemptId: place.attemptId, script: task.script };
+            const settings = task.transfer ?? DEFAULT_TRANSFER;
+            transfer = await runTransfer({
+              hostQueue: placed.hostQueue,
+              call,
+              skillGroupId: run.end.skillGroupId,
+              contactWorkflowId: workflowInfo().workflowId,
+              settings,
+            });
+            if (transfer.kind === 'timeout') await sayGoodbye(placed.hostQueue, call, settings.timeoutPrompt);
+          }
+          const end = transfer?.kind === 'lost' ? { ...run.end, kind: 'lost' as const } : run.end;
+          const outcome = await endAnsweredCall(placed.hostQueue, media, {
+            place,
+            ...run,
+            end,
+            ...(transfer ? { transfer } : {}),
+          });
+          placed = { kind: 'completed', outcome };
+        }
       } finally {
         await campaign.signal(seatReleaseSignal, contact.index);
       }
@@ -111,15 +177,19 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         break;
       }
       if (placed.kind === 'deferred') {
-        // Capped, not failed: the same attempt waits for the first day the cap allows (then for an opening).
-        await condition(() => cancelled, Math.max(1_000, Date.parse(placed.until) - Date.now()));
+        // Capped or all lines busy, not failed: the same attempt waits (then for an opening) and dials again.
+        await wait(
+          Math.max(1_000, Date.parse(placed.until) - Date.now()),
+          placed.reason === 'LINE_BUSY' ? 'all lines busy' : 'frequency cap',
+        );
         continue;
       }
+      if (placed.kind === 'answered') throw new Error('an answered call without a script'); // placeCall never does this
       if (placed.kind === 'window-closed') {
         // Nothing was dialled. Wait for the activity's own view of the next opening (at least a second, so a clock
         // disagreement between worker and workflow can never spin).
         const reopens = placed.reopensAt ? Date.parse(placed.reopensAt) : Date.now() + 60_000;
-        await condition(() => cancelled, Math.max(1_000, reopens - Date.now()));
+        await wait(Math.max(1_000, reopens - Date.now()), 'closed at the dial-time re-check');
         continue;
       }
       final = placed.outcome;
@@ -133,7 +203,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
       if (!task.retry.reasons.includes(final.code) || attempt > task.retry.maxRetries) break;
       attempt++;
       // A redial waits its interval, then for the next opening if the interval ends in a closed period.
-      await condition(() => cancelled, task.retry.intervalMinutes * 60_000);
+      await wait(task.retry.intervalMinutes * 60_000, 'redial interval');
     }
     if (!final && cancelled) skipped = 'CANCELLED';
     if (skipped) {

@@ -5,6 +5,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallingCalendar } from '../src/calendar';
 import type { CallResultCode, HangupBy } from '../src/call-result';
+import type { DialogTurn, EndReason } from '../src/script/engine';
+import type { MatchResult, NodeRef, Script } from '../src/script/model';
 
 export type TaskStatus = 'NOT_STARTED' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
 
@@ -32,6 +34,12 @@ export interface CampaignTask {
   /** Task queue of the processes that hold an ARI connection. */
   mediaTaskQueue: string;
   callerNumber?: string;
+  /** Caller numbers (registered, each on a line): calls rotate over them and respect each line's concurrency. */
+  callerNumbers?: string[];
+  /** The approved script version the robot runs on answered calls; absent = play `prompt` and hang up. */
+  script?: ScriptRef;
+  /** Transfers to human agents (a script's 转人工); defaults apply when absent. */
+  transfer?: TransferSettings;
   /** Continue-as-new once the history has this many events (default 8,000, under Temporal's 10,240 warning). */
   historyEventLimit?: number;
   /** Scheduled start (ISO instant); absent = start at once. */
@@ -99,7 +107,17 @@ export interface ContactRef {
 export interface ContactCallInput {
   task: Pick<
     CampaignTask,
-    'tenantId' | 'taskId' | 'calendar' | 'retry' | 'prompt' | 'mediaTaskQueue' | 'callerNumber' | 'searchAttributes'
+    | 'tenantId'
+    | 'taskId'
+    | 'calendar'
+    | 'retry'
+    | 'prompt'
+    | 'mediaTaskQueue'
+    | 'callerNumber'
+    | 'callerNumbers'
+    | 'searchAttributes'
+    | 'script'
+    | 'transfer'
   >;
   contact: ContactRef;
   /** Stable id of the campaign workflow, which survives its continue-as-new runs. */
@@ -126,6 +144,35 @@ export interface AttemptOutcome {
   detail?: string;
   /** Set when the attempt's outcome was reconstructed after a lost activity result. */
   note?: string;
+  /** Tags the robot's script gave the call (节点标签). */
+  tags?: string[];
+  /** How the robot's dialog ended, when a script ran. */
+  dialogEnd?: DialogEnd;
+  /** A transfer to a human agent, when the script asked for one. */
+  transfer?: TransferOutcome;
+  /** The agent who took the call. */
+  agentId?: string;
+}
+
+export type TransferOutcome =
+  | { kind: 'connected'; skillGroupId: string; agentId: string; endedBy: 'AGENT' | 'USER'; connectedAt: string }
+  /** No agent took the call before the queue timeout: the callee heard the timeout prompt. */
+  | { kind: 'timeout'; skillGroupId: string }
+  /** The callee hung up while waiting or while an agent's phone rang. */
+  | { kind: 'abandoned'; skillGroupId: string }
+  /** The worker holding the call was lost during the transfer. */
+  | { kind: 'lost'; skillGroupId: string };
+
+/** A pinned script version (a task runs exactly this version). */
+export interface ScriptRef {
+  scriptId: string;
+  version: number;
+}
+
+export interface DialogEnd {
+  kind: 'hangup' | 'transfer' | 'calleeHangup' | 'lost';
+  reason?: EndReason;
+  skillGroupId?: string;
 }
 
 export type PlaceCallResult =
@@ -135,7 +182,14 @@ export type PlaceCallResult =
   /** The dial-time compliance check refused the number; nothing was dialled. */
   | { kind: 'blocked'; reason: 'DO_NOT_CALL' }
   /** The tenant's frequency cap is reached for this number; nothing was dialled. Try again from `until`. */
-  | { kind: 'deferred'; reason: 'FREQUENCY_CAP'; until: string };
+  | { kind: 'deferred'; reason: 'FREQUENCY_CAP'; until: string }
+  /** Every line of the task's caller numbers is at its concurrency; nothing was dialled. Try again from `until`. */
+  | { kind: 'deferred'; reason: 'LINE_BUSY'; until: string }
+  /**
+   * The callee answered a call with a script: the channel lives on the worker behind `hostQueue`, where the turn
+   * activities must run; the workflow now runs the dialog and ends the call with `endCall`.
+   */
+  | { kind: 'answered'; hostQueue: string; startedAt: string; answeredAt: string; script: Script };
 
 export interface PlaceCallInput {
   tenantId: string;
@@ -147,6 +201,73 @@ export interface PlaceCallInput {
   prompt: string;
   calendar: CallingCalendar;
   callerNumber?: string;
+  /** Dial through the lines of these caller numbers (rotating from the contact's index). */
+  callerNumbers?: string[];
+  /** Run this script on answer (the result is then `answered`, and the dialog follows). */
+  script?: ScriptRef;
+}
+
+// ---- The robot's turn activities (run on the worker that holds the channel: `hostQueue`). ----
+
+/** What the callee did, as the worker heard it. Speech arrives classified at the node the dialog listens at. */
+export type HeardInput =
+  | { kind: 'dtmf'; digit: string; at: string }
+  | { kind: 'speech'; text: string; match: MatchResult; at: string }
+  | { kind: 'silence'; at: string };
+
+export interface TurnCallRef {
+  tenantId: string;
+  attemptId: string;
+  script: ScriptRef;
+}
+
+export interface PromptToPlay {
+  utteranceId: string;
+  text: string;
+  allowInterrupt: boolean;
+}
+
+/** Play prompts in order; then, if `listenMs` is set and nothing interrupted them, listen. */
+export interface SpeakInput {
+  call: TurnCallRef;
+  plays: PromptToPlay[];
+  /** Where a reply will be classified (speech is matched at this node). */
+  at: NodeRef;
+  listenMs?: number;
+  /** The turns the dialog completed since the previous turn activity, for the history's record. */
+  turns: DialogTurn[];
+}
+
+/** A key or words over a prompt: `utteranceId` is the prompt that was playing. */
+export interface HeardOver {
+  utteranceId: string;
+  input: Exclude<HeardInput, { kind: 'silence' }>;
+}
+
+export type SpeakResult =
+  /** The callee hung up. */
+  | { kind: 'hangup'; at: string; ignored: HeardOver[] }
+  /** The prompts played to the end; `heard` is the reply when the input asked to listen. */
+  | { kind: 'played'; heard?: HeardInput; ignored: HeardOver[] }
+  /** A key or speech cut an interruptible prompt short (the prompt has been stopped). */
+  | ({ kind: 'interrupted'; ignored: HeardOver[] } & HeardOver);
+
+export interface ListenInput {
+  call: TurnCallRef;
+  at: NodeRef;
+  timeoutMs: number;
+  turns: DialogTurn[];
+}
+
+export type ListenResult = HeardInput | { kind: 'hangup'; at: string };
+
+/** Hang up (if the callee has not), wait for the channel to end, store the call and its dialog record. */
+export interface EndCallInput {
+  place: PlaceCallInput;
+  turns: DialogTurn[];
+  tags: string[];
+  end: DialogEnd;
+  transfer?: TransferOutcome;
 }
 
 export interface ContactFinished {
@@ -180,3 +301,74 @@ export const setSeatsUpdate = defineUpdate<CampaignProgress, [number]>('setSeats
 /** AttachTask: the list now has this many contacts. */
 export const listExtendedSignal = defineSignal<[number]>('listExtended');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
+
+// ---- Transfer to human agents: the skill group's queue (workflow `queue/{tenantId}/{skillGroupId}`). ----
+
+export interface TransferSettings {
+  /** How long a transferred callee may wait in the queue before the fallback (a prompt, then hang-up). */
+  queueTimeoutSeconds: number;
+  /** How long an agent's phone rings before the call goes to the next agent (seed: 30 s). */
+  agentRingSeconds: number;
+  /** What the callee hears when no agent took the call in time. */
+  timeoutPrompt: string;
+}
+
+export const DEFAULT_TRANSFER: TransferSettings = {
+  queueTimeoutSeconds: 60,
+  agentRingSeconds: 30,
+  timeoutPrompt: '非常抱歉，人工客服暂时都在忙，请稍后再拨，再见。',
+};
+
+export interface SkillGroupQueueInput {
+  tenantId: string;
+  skillGroupId: string;
+  state?: SkillGroupQueueState;
+}
+
+export interface QueuedCall {
+  /** The attempt id of the call. */
+  callId: string;
+  contactWorkflowId: string;
+  /** Epoch ms (workflow time) it joined and when it gives up. */
+  enqueuedAt: number;
+  deadline: number;
+  /** Agents already offered this call (missed or rejected), not offered again. */
+  tried: string[];
+  offeredTo?: string;
+}
+
+export interface AgentHold {
+  agentId: string;
+  callId: string;
+  phase: 'offered' | 'talking' | 'afterCallWork';
+  /** When after-call work ends on its own (epoch ms); absent = until the agent resumes. */
+  until?: number;
+}
+
+export interface SkillGroupQueueState {
+  waiting: QueuedCall[];
+  holds: AgentHold[];
+  generation: number;
+}
+
+export interface AgentOffer {
+  agentId: string;
+  /** PJSIP endpoint of the agent's phone. */
+  endpoint: string;
+  autoAnswerSeconds: number | null;
+}
+
+export interface QueueProgress {
+  waiting: { callId: string; since: string; offeredTo?: string }[];
+  holds: AgentHold[];
+}
+
+export const enqueueCallSignal =
+  defineSignal<[{ callId: string; contactWorkflowId: string; timeoutMs: number }]>('enqueueCall');
+export const offerResultSignal =
+  defineSignal<[{ callId: string; agentId: string; answered: boolean; reason?: string }]>('offerResult');
+export const transferEndedSignal = defineSignal<[{ callId: string; agentId: string }]>('transferEnded');
+export const leaveQueueSignal = defineSignal<[{ callId: string }]>('leaveQueue');
+export const agentOfferedSignal = defineSignal<[AgentOffer]>('agentOffered');
+export const queueTimeoutSignal = defineSignal('queueTimeout');
+export const queueProgressQuery = defineQuery<QueueProgress>('queueProgress');

@@ -28,6 +28,18 @@ export interface DestroyedInfo {
 
 export type PlaybackEnd = 'done' | 'failed' | 'hangup';
 
+/** A DTMF key and when Asterisk received it (ms since the epoch). */
+export interface KeyPress {
+  digit: string;
+  at: number;
+}
+
+/** A pending wait for a key; `cancel` withdraws it so a later key is not lost to a waiter nobody reads. */
+export interface KeyWait {
+  promise: Promise<KeyPress>;
+  cancel(): void;
+}
+
 export interface AriConfig {
   url: string;
   username: string;
@@ -46,7 +58,11 @@ export class ChannelSession {
   private readonly answeredD = deferred<number>();
   private readonly destroyedD = deferred<DestroyedInfo>();
   private readonly playbacks = new Map<string, (end: PlaybackEnd) => void>();
+  /** Every key of the call, in order (for the call record). */
   readonly dtmf: string[] = [];
+  /** Keys nobody has read yet: a key pressed between two turns answers the next one. */
+  private readonly unreadKeys: KeyPress[] = [];
+  private readonly keyWaiters: ((key: KeyPress) => void)[] = [];
   answeredAt?: number;
   destroyedInfo?: DestroyedInfo;
   /** Time of our own hang-up request, if we made one before the channel went away. */
@@ -77,6 +93,29 @@ export class ChannelSession {
     this.destroyedD.resolve(info);
   }
 
+  onDtmf(key: KeyPress): void {
+    this.dtmf.push(key.digit);
+    const waiter = this.keyWaiters.shift();
+    if (waiter) waiter(key);
+    else this.unreadKeys.push(key);
+  }
+
+  /** The next key: one already pressed and not yet read, or the next to come. */
+  nextKey(): KeyWait {
+    const unread = this.unreadKeys.shift();
+    if (unread) return { promise: Promise.resolve(unread), cancel: () => undefined };
+    let waiter!: (key: KeyPress) => void;
+    const promise = new Promise<KeyPress>((resolve) => (waiter = resolve));
+    this.keyWaiters.push(waiter);
+    return {
+      promise,
+      cancel: () => {
+        const i = this.keyWaiters.indexOf(waiter);
+        if (i >= 0) this.keyWaiters.splice(i, 1);
+      },
+    };
+  }
+
   expectPlayback(playbackId: string): Promise<PlaybackEnd> {
     if (this.destroyedInfo) return Promise.resolve('hangup');
     return new Promise((resolve) => this.playbacks.set(playbackId, resolve));
@@ -94,6 +133,8 @@ export interface OriginateRequest {
   endpoint: string;
   callerId?: string;
   timeoutSeconds: number;
+  /** Channel variables, e.g. `PJSIP_HEADER(add,Call-Info)` for an agent phone's auto-answer. */
+  variables?: Record<string, string>;
 }
 
 export class AriAdapter {
@@ -101,6 +142,7 @@ export class AriAdapter {
   private connected = false;
   private started = false;
   private stopped = false;
+  private readonly reconnectHooks: (() => void)[] = [];
 
   private constructor(
     private readonly client: Client,
@@ -124,6 +166,16 @@ export class AriAdapter {
     return this.connected;
   }
 
+  /** Run `hook` after every re-connection (Asterisk may have restarted and lost what was pushed at run time). */
+  onReconnected(hook: () => void): void {
+    this.reconnectHooks.push(hook);
+  }
+
+  /** The underlying ari-client, for modules that drive ARI resources of their own (recordings, dynamic config). */
+  get ari(): Client {
+    return this.client;
+  }
+
   private wire(): void {
     const c = this.client;
     const sessionOf = (event: unknown): ChannelSession | undefined => {
@@ -131,7 +183,9 @@ export class AriAdapter {
       return id ? this.sessions.get(id) : undefined;
     };
     c.on('StasisStart', (event) => sessionOf(event)?.onAnswered(Date.parse(event.timestamp) || Date.now()));
-    c.on('ChannelDtmfReceived', (event) => sessionOf(event)?.dtmf.push(event.digit));
+    c.on('ChannelDtmfReceived', (event) =>
+      sessionOf(event)?.onDtmf({ digit: event.digit, at: Date.parse(event.timestamp) || Date.now() }),
+    );
     c.on('PlaybackFinished', (event) => {
       const target = event.playback.target_uri.replace(/^channel:/, '');
       this.sessions
@@ -153,6 +207,7 @@ export class AriAdapter {
       if (!this.started || this.connected) return;
       this.connected = true;
       void this.reconcile();
+      for (const hook of this.reconnectHooks) hook();
     });
     c.on('WebSocketMaxRetries', (err) => {
       this.connected = false;
@@ -225,6 +280,7 @@ export class AriAdapter {
         channelId: req.channelId,
         timeout: req.timeoutSeconds,
         ...(req.callerId ? { callerId: req.callerId } : {}),
+        ...(req.variables ? { variables: req.variables } : {}),
       });
     } catch (err) {
       this.sessions.delete(req.channelId);
@@ -244,6 +300,15 @@ export class AriAdapter {
       throw err;
     }
     return ended;
+  }
+
+  /** Stop a playback (a barge-in); one that has already ended is not an error. */
+  async stopPlayback(playbackId: string): Promise<void> {
+    try {
+      await this.client.playbacks.stop({ playbackId });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   /** Hang up; a channel already gone is not an error. */

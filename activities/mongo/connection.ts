@@ -4,7 +4,11 @@ import { registerModels, type Models } from './schemas';
 import { CallRepository, ContactPageRepository, TaskRepository } from './repositories';
 import { registerTenantSeats, TenantSeatRepository } from './tenant-seats';
 import { DialCountRepository, registerDialCounts } from './dial-counts';
+import { DialogRepository, registerDialogs } from './dialog-repository';
 import { openListRepositories, type DncRepository, type ListImportRepository } from './list-repositories';
+import { openLineRepository, type LineRepository } from './line-repository';
+import { openScriptRepository, type ScriptRepository } from './script-repository';
+import { openAgentRepository, type AgentRepository } from './agent-repository';
 
 export interface Repositories {
   conn: mongoose.Connection;
@@ -18,6 +22,14 @@ export interface Repositories {
   imports: ListImportRepository;
   /** The tenants' do-not-call lists. */
   dnc: DncRepository;
+  /** Dialog records of answered calls with a script. */
+  dialogs: DialogRepository;
+  /** Robot scripts, their versions and dubbing, and text-console sessions. */
+  scripts: ScriptRepository;
+  /** Caller lines, caller numbers and the lines' call slots. */
+  lines: LineRepository;
+  /** Skill groups, departments, agents, their states and history, the tenants' hotline settings. */
+  agents: AgentRepository;
 }
 
 export async function openRepositories(uri: string): Promise<Repositories> {
@@ -27,14 +39,19 @@ export async function openRepositories(uri: string): Promise<Repositories> {
   const models = registerModels(conn);
   const tenantSeats = registerTenantSeats(conn);
   const dialCounts = registerDialCounts(conn);
+  const dialogs = registerDialogs(conn);
   await Promise.all([
     models.tasks.init(),
     models.contactPages.init(),
     models.calls.init(),
     tenantSeats.init(),
     dialCounts.init(),
+    dialogs.init(),
   ]);
   const lists = await openListRepositories(conn, models);
+  const lines = await openLineRepository(conn, models.tasks);
+  const scripts = await openScriptRepository(conn);
+  const agents = await openAgentRepository(conn);
   return {
     conn,
     models,
@@ -45,6 +62,10 @@ export async function openRepositories(uri: string): Promise<Repositories> {
     dialCounts: new DialCountRepository(dialCounts),
     imports: lists.imports,
     dnc: lists.dnc,
+    dialogs: new DialogRepository(dialogs),
+    scripts,
+    lines,
+    agents,
   };
 }
 

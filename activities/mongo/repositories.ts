@@ -1,6 +1,15 @@
 /**
- * Repositories own the database: nothing else touches a Model. Every method takes the tenant, and every query
- * filters by it, so one tenant can never read or change another's documents.
+ * Repositories own the database: nothing else touches a Model. Every method takes the tenant, and one tenant can
+ * never read or change another's documents.
+ *
+ * **Hot-path filters are `{ _id }` and nothing else.** FerretDB 1.24 (SQLite) pushes a filter down to SQL only when
+ * it is exactly `{ _id: <string> }`; one more field (even `tenantId`) makes it decode every document of the
+ * collection in Go — seconds at a million documents (README "Data layout at a million contacts";
+ * test/integration/hot-path.spec.ts enforces it). So reads check the tenant of the document they got back
+ * ({@link ofTenant}), and writes address the document by `_id` alone: every hot-path `_id` embeds the task's random
+ * id, which the caller obtained through a tenant-checked read (the API's taskOr404, or the workflow the API started).
+ * Conditional writes that used to be filter predicates are insert-only markers (`call_marks`, unique by `_id`:
+ * first writer wins, on MongoDB across processes too) or a read under the per-document lock.
  */
 import type { Models, CallDoc, ContactPageDoc, LastAttempt, PageContact, TaskDoc } from './schemas';
 import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
@@ -14,6 +23,11 @@ function isDuplicateKey(err: unknown): boolean {
 }
 
 export const pageId = (taskId: string, page: number): string => `${taskId}/${page}`;
+
+/** A document read by `_id` alone, if it belongs to the tenant (another tenant's document is as good as missing). */
+export function ofTenant<T extends { tenantId?: string }>(doc: T | null, tenantId: string): T | null {
+  return doc && doc.tenantId === tenantId ? doc : null;
+}
 
 export class TaskRepository {
   constructor(private readonly m: Models) {}
@@ -35,7 +49,7 @@ export class TaskRepository {
   }
 
   async get(tenantId: string, taskId: string): Promise<TaskDoc | null> {
-    return this.m.tasks.findOne({ _id: taskId, tenantId }).lean<TaskDoc>().exec();
+    return ofTenant(await this.m.tasks.findOne({ _id: taskId }).lean<TaskDoc>().exec(), tenantId);
   }
 
   async list(tenantId: string, skip: number, limit: number): Promise<{ items: TaskDoc[]; total: number }> {
@@ -46,26 +60,19 @@ export class TaskRepository {
     return { items, total };
   }
 
-  async setStatus(tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
-    await withDocLock(`tasks/${taskId}`, () =>
-      this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { status } }).exec(),
-    );
+  async setStatus(_tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
+    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId }, { $set: { status } }).exec());
   }
 
-  async setSeats(tenantId: string, taskId: string, aiSeats: number): Promise<void> {
-    await withDocLock(`tasks/${taskId}`, () =>
-      this.m.tasks.updateOne({ _id: taskId, tenantId }, { $set: { aiSeats } }).exec(),
-    );
+  async setSeats(_tenantId: string, taskId: string, aiSeats: number): Promise<void> {
+    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId }, { $set: { aiSeats } }).exec());
   }
 
   /** The campaign ended: record its final status and, for a cancelled one, where admission stopped. */
-  async finish(tenantId: string, taskId: string, status: TaskStatus, cancelledFrom?: number): Promise<void> {
+  async finish(_tenantId: string, taskId: string, status: TaskStatus, cancelledFrom?: number): Promise<void> {
     await withDocLock(`tasks/${taskId}`, () =>
       this.m.tasks
-        .updateOne(
-          { _id: taskId, tenantId },
-          { $set: { status, ...(cancelledFrom !== undefined ? { cancelledFrom } : {}) } },
-        )
+        .updateOne({ _id: taskId }, { $set: { status, ...(cancelledFrom !== undefined ? { cancelledFrom } : {}) } })
         .exec(),
     );
   }
@@ -76,10 +83,13 @@ export class TaskRepository {
     // Attempt n+1 starts only after attempt n is recorded, so the previous record is final; one exact-`_id` read.
     const previous =
       o.attempt > 1
-        ? await this.m.calls
-            .findOne({ _id: o.attemptId.replace(/-\d+$/, `-${o.attempt - 1}`), tenantId }, { code: 1 })
-            .lean<Pick<CallDoc, 'code'>>()
-            .exec()
+        ? ofTenant(
+            await this.m.calls
+              .findOne({ _id: o.attemptId.replace(/-\d+$/, `-${o.attempt - 1}`) }, { code: 1, tenantId: 1 })
+              .lean<Pick<CallDoc, 'code' | 'tenantId'>>()
+              .exec(),
+            tenantId,
+          )
         : null;
     const inc: Record<string, number> = {
       'stats.attempts': 1,
@@ -90,7 +100,7 @@ export class TaskRepository {
       [`stats.latest.${o.code}`]: 1,
     };
     if (previous?.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
-    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId, tenantId }, { $inc: inc }).exec());
+    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId }, { $inc: inc }).exec());
   }
 }
 
@@ -98,15 +108,18 @@ export class ContactPageRepository {
   constructor(private readonly m: Models) {}
 
   async get(tenantId: string, taskId: string, page: number): Promise<ContactPageDoc | null> {
-    return this.m.contactPages
-      .findOne({ _id: pageId(taskId, page), tenantId })
-      .lean<ContactPageDoc>()
-      .exec();
+    return ofTenant(
+      await this.m.contactPages
+        .findOne({ _id: pageId(taskId, page) })
+        .lean<ContactPageDoc>()
+        .exec(),
+      tenantId,
+    );
   }
 
   /** Write a contact's latest attempt into its bucket: one exact-`_id` update. */
   async setLastAttempt(
-    tenantId: string,
+    _tenantId: string,
     taskId: string,
     pageSize: number,
     index: number,
@@ -117,7 +130,7 @@ export class ContactPageRepository {
     const res = await withDocLock(`contact_pages/${id}`, () =>
       this.m.contactPages
         .updateOne(
-          { _id: id, tenantId },
+          { _id: id },
           { $set: { [`contacts.${slot}.last`]: last, [`contacts.${slot}.attempts`]: last.attempt } },
         )
         .exec(),
@@ -125,11 +138,11 @@ export class ContactPageRepository {
     if (res.matchedCount !== 1) throw new Error(`contact page of ${taskId}#${index} not found`);
   }
 
-  async markSkipped(tenantId: string, taskId: string, pageSize: number, index: number, reason: string): Promise<void> {
+  async markSkipped(_tenantId: string, taskId: string, pageSize: number, index: number, reason: string): Promise<void> {
     const slot = index % pageSize;
     const id = pageId(taskId, Math.floor(index / pageSize));
     await withDocLock(`contact_pages/${id}`, () =>
-      this.m.contactPages.updateOne({ _id: id, tenantId }, { $set: { [`contacts.${slot}.skipped`]: reason } }).exec(),
+      this.m.contactPages.updateOne({ _id: id }, { $set: { [`contacts.${slot}.skipped`]: reason } }).exec(),
     );
   }
 }
@@ -151,7 +164,7 @@ export class CallRepository {
       return { claimed: true };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const existing = await this.m.calls.findOne({ _id: doc._id, tenantId: doc.tenantId }).lean<CallDoc>().exec();
+      const existing = await this.get(doc.tenantId, doc._id);
       if (!existing) throw err;
       return { claimed: false, existing };
     }
@@ -159,10 +172,27 @@ export class CallRepository {
 
   /** Give back a claim that was never dialled (the attempt was deferred), so the attempt can be claimed again. */
   async release(tenantId: string, attemptId: string): Promise<void> {
-    await this.m.calls.deleteOne({ _id: attemptId, tenantId, state: 'dialling' }).exec();
+    await withDocLock(`calls/${attemptId}`, async () => {
+      const doc = await this.get(tenantId, attemptId);
+      if (doc?.state === 'dialling') await this.m.calls.deleteOne({ _id: attemptId }).exec();
+    });
   }
 
-  /** Store the final outcome (idempotent: a record that is already final is left as it is). */
+  /** Insert a marker; true only for its first writer (the `_id` is unique, on every server and across processes). */
+  private async mark(tenantId: string, id: string): Promise<boolean> {
+    try {
+      await this.m.callMarks.create({ _id: id, tenantId, at: new Date() });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Store the final outcome (idempotent: a record that is already final is left as it is). True only for the first
+   * finalisation: the `<attemptId>/final` marker decides, then the record is written by `_id` alone.
+   */
   async finalize(
     tenantId: string,
     o: AttemptOutcome,
@@ -184,23 +214,19 @@ export class CallRepository {
       ...(o.note ? { note: o.note } : {}),
       ...(o.detail ? { detail: o.detail } : {}),
     };
-    try {
-      const res = await this.m.calls
+    const first = await this.mark(tenantId, `${o.attemptId}/final`);
+    // Stored before; write only if a crash came between the marker and the record (the record is not final).
+    if (!first && (await this.get(tenantId, o.attemptId))?.state === 'final') return false;
+    await withDocLock(`calls/${o.attemptId}`, () =>
+      this.m.calls
         .updateOne(
-          { _id: o.attemptId, tenantId, state: { $ne: 'final' } },
-          {
-            $set: final,
-            $setOnInsert: { ...base, attempt: o.attempt, claimedAt: new Date(o.startedAt) },
-          },
+          { _id: o.attemptId },
+          { $set: final, $setOnInsert: { ...base, tenantId, attempt: o.attempt, claimedAt: new Date(o.startedAt) } },
           { upsert: true },
         )
-        .exec();
-      return res.modifiedCount + res.upsertedCount === 1;
-    } catch (err) {
-      // The upsert collided with an already-final record: this outcome was stored before.
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+        .exec(),
+    );
+    return first;
   }
 
   /**
@@ -208,15 +234,49 @@ export class CallRepository {
    * attempt however often the recording activity is retried.
    */
   async markCounted(tenantId: string, attemptId: string): Promise<boolean> {
-    const res = await this.m.calls
-      .updateOne({ _id: attemptId, tenantId, counted: { $ne: true } }, { $set: { counted: true } })
-      .exec();
-    return res.modifiedCount === 1;
+    return this.mark(tenantId, `${attemptId}/counted`);
   }
 
   async get(tenantId: string, attemptId: string): Promise<CallDoc | null> {
-    return this.m.calls.findOne({ _id: attemptId, tenantId }).lean<CallDoc>().exec();
+    return ofTenant(await this.m.calls.findOne({ _id: attemptId }).lean<CallDoc>().exec(), tenantId);
   }
+
+  /**
+   * Attach the call's recording, or update it (retention sets `deletedAt`). False if the tenant has no such call.
+   * `strict: false` keeps the field although callSchema does not declare it yet.
+   */
+  async setRecording(tenantId: string, attemptId: string, info: CallRecording): Promise<boolean> {
+    return withDocLock(`calls/${attemptId}`, async () => {
+      if (!(await this.get(tenantId, attemptId))) return false;
+      await this.m.calls.updateOne({ _id: attemptId }, { $set: { recording: info } }, { strict: false }).exec();
+      return true;
+    });
+  }
+
+  /**
+   * **Across tenants, for the recording retention sweep only** (a platform job that starts from Asterisk's list
+   * of stored recordings, named by attempt id): whose call a recording belongs to and when it ended. One exact-`_id`
+   * read.
+   */
+  async recordingOwner(
+    attemptId: string,
+  ): Promise<(Pick<CallDoc, '_id' | 'tenantId' | 'endedAt' | 'claimedAt'> & { recording?: CallRecording }) | null> {
+    return this.m.calls
+      .findOne({ _id: attemptId }, { tenantId: 1, endedAt: 1, claimedAt: 1, recording: 1 })
+      .lean<Pick<CallDoc, '_id' | 'tenantId' | 'endedAt' | 'claimedAt'> & { recording?: CallRecording }>()
+      .exec();
+  }
+}
+
+/** A call's recording as its record keeps it (issue #5). */
+export interface CallRecording {
+  /** Asterisk's stored recording name: the attempt id. */
+  name: string;
+  format: 'wav';
+  /** As Asterisk reported it (whole seconds). */
+  durationSeconds?: number;
+  /** Set when the retention sweep deleted the file. */
+  deletedAt?: Date;
 }
 
 /** The outcome a final call record holds (the inverse of CallRepository.finalize); undefined if not final. */
@@ -254,6 +314,9 @@ export function toLastAttempt(o: AttemptOutcome): LastAttempt {
     talkSeconds: o.talkSeconds,
     ...(o.answeredAt ? { answeredAt: new Date(o.answeredAt) } : {}),
     ...(o.detail ? { detail: o.detail } : {}),
+    ...(o.tags?.length ? { tags: [...o.tags] } : {}),
+    ...(o.transfer ? { transfer: o.transfer.kind } : {}),
+    ...(o.agentId ? { agentId: o.agentId } : {}),
   };
 }
 

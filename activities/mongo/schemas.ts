@@ -5,8 +5,12 @@
  * - `tasks`          one document per task (`_id` = task id), with counters kept as calls finish.
  * - `contact_pages`  the call list in buckets of `pageSize` contacts, `_id` = `<taskId>/<page>`; each contact
  *                    carries its latest attempt, so a task detail page is one or two `_id` reads.
- * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id), written by upsert
- *                    so a retried activity finds its own record instead of dialling twice.
+ * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id): claimed by an insert,
+ *                    so a retried activity finds its own record instead of dialling twice, then finalised by `_id`.
+ * - `call_marks`     insert-only markers `<attemptId>/final` and `<attemptId>/counted`: "only the first time" decided
+ *                    by the unique `_id` (an insert) instead of a filter predicate, which FerretDB would not push down.
+ *
+ * Every hot-path filter is `{ _id }` alone (see repositories.ts); README "Data layout at a million contacts".
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { CallResultCode, HangupBy } from '../../src/call-result';
@@ -24,7 +28,11 @@ export interface TaskDoc {
   retry: RetryPolicy;
   aiSeats: number;
   prompt: string;
+  /** The approved script version the robot runs, and the `${variables}` it uses (the list's extra columns). */
+  script?: { scriptId: string; version: number; variables: string[] };
   callerNumber?: string;
+  /** Registered caller numbers the task's calls rotate over (each on a line). */
+  callerNumbers?: string[];
   totalContacts: number;
   pageSize: number;
   pages: number;
@@ -65,6 +73,11 @@ export interface LastAttempt {
   ringSeconds: number;
   talkSeconds: number;
   detail?: string;
+  /** Tags the robot's script gave the call. */
+  tags?: string[];
+  /** A transfer to agents: how it went (connected, timeout, abandoned, lost), and the agent who took it. */
+  transfer?: string;
+  agentId?: string;
 }
 
 export interface PageContact {
@@ -111,8 +124,15 @@ export interface CallDoc {
   detail?: string;
   note?: string;
   claimedAt: Date;
-  /** Set once the attempt is in its task's statistics. */
+  /** Older records only: whether the attempt is in its task's statistics is now the `<attemptId>/counted` marker. */
   counted?: boolean;
+}
+
+/** An insert-only marker (see CallRepository): its existence is the fact. */
+export interface CallMarkDoc {
+  _id: string;
+  tenantId: string;
+  at: Date;
 }
 
 const taskSchema = new Schema<TaskDoc>(
@@ -127,7 +147,9 @@ const taskSchema = new Schema<TaskDoc>(
     retry: { type: Schema.Types.Mixed, required: true },
     aiSeats: { type: Number, required: true },
     prompt: { type: String, required: true },
+    script: { type: Schema.Types.Mixed },
     callerNumber: { type: String },
+    callerNumbers: { type: [String], default: undefined },
     totalContacts: { type: Number, required: true },
     pageSize: { type: Number, required: true },
     pages: { type: Number, required: true },
@@ -187,10 +209,21 @@ const callSchema = new Schema<CallDoc>(
   { collection: 'calls', versionKey: false },
 );
 
+const callMarkSchema = new Schema<CallMarkDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  // Inserted, and read back only by `_id`; no secondary index on purpose.
+  { collection: 'call_marks', versionKey: false },
+);
+
 export interface Models {
   tasks: Model<TaskDoc>;
   contactPages: Model<ContactPageDoc>;
   calls: Model<CallDoc>;
+  callMarks: Model<CallMarkDoc>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -198,5 +231,6 @@ export function registerModels(conn: Connection): Models {
     tasks: conn.model<TaskDoc>('Task', taskSchema),
     contactPages: conn.model<ContactPageDoc>('ContactPage', contactPageSchema),
     calls: conn.model<CallDoc>('Call', callSchema),
+    callMarks: conn.model<CallMarkDoc>('CallMark', callMarkSchema),
   };
 }

@@ -13,7 +13,7 @@ import type { PageContact, TaskDoc } from '../../activities/mongo/schemas';
 import { CALL_RESULT_LABELS, categoryOf } from '../../src/call-result';
 import type { FieldProblem } from '../../src/errors';
 import { neutraliseRow } from '../../src/list/cells';
-import { promptVariables, TEMPLATE_COLUMNS } from '../../src/list/rules';
+import { TEMPLATE_COLUMNS } from '../../src/list/rules';
 import { maskPhone } from '../../src/phone';
 import { REPOSITORIES } from '../common/tokens';
 
@@ -54,9 +54,8 @@ function workbook(sheets: { name: string; rows: unknown[][]; widths?: number[] }
 export class ListExportService {
   constructor(@Inject(REPOSITORIES) private readonly repos: Repositories) {}
 
-  /** The import template: 用户号码, 用户名称, 时区 and one column per `${variable}` of the prompt, plus a notes sheet. */
-  template(prompt?: string): Buffer {
-    const vars = promptVariables(prompt);
+  /** The import template: 用户号码, 用户名称, 时区 and one column per `${variable}` (of the script or prompt), plus notes. */
+  template(vars: readonly string[]): Buffer {
     return workbook([
       { name: '外呼清单', rows: [[...TEMPLATE_COLUMNS, ...vars]], widths: [18, 14, 16, ...vars.map(() => 16)] },
       {

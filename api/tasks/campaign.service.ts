@@ -62,6 +62,9 @@ export class CampaignService {
       mediaTaskQueue: this.config.temporal.mediaTaskQueue,
       searchAttributes: this.config.temporal.searchAttributes,
       ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
+      ...(task.callerNumbers?.length ? { callerNumbers: [...task.callerNumbers] } : {}),
+      ...(task.script ? { transfer: { ...this.config.transfer } } : {}),
+      ...(task.script ? { script: { scriptId: task.script.scriptId, version: task.script.version } } : {}),
       ...(task.startAt ? { startAt: new Date(task.startAt).toISOString() } : {}),
     };
   }

@@ -129,6 +129,37 @@ export class CreateTaskDto {
   @MaxLength(500)
   prompt?: string;
 
+  @ApiPropertyOptional({
+    example: 'a1b2c3d4e5f6',
+    description: 'The robot script (话术) to run on answered calls; without one the robot says `prompt` and hangs up',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  scriptId?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'The approved version of `scriptId` to pin; default: its latest approved version',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  scriptVersion?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['+8657100000001', '+8657100000002'],
+    description:
+      '主叫号码: registered caller numbers (E.164, see /caller-numbers). Calls rotate over them and go out through ' +
+      'their lines, within each line’s concurrency. Without them, calls use the default trunk.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(/^\+\d{3,20}$/, { each: true, message: 'each must be an E.164 number (+ and digits)' })
+  callerNumbers?: string[];
+
   @ApiPropertyOptional({ example: '057100000000', description: 'Caller number shown to the callee' })
   @IsOptional()
   @Matches(/^\+?\d{3,20}$/, { message: 'must be digits with an optional leading +' })

@@ -17,6 +17,7 @@ import { categoryOf, CALL_RESULT_LABELS } from '../../src/call-result';
 import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
 import { taskWorkflowId } from '../../src/ids';
 import { promptVariables, variableNameProblem } from '../../src/list/rules';
+import { variablesUsed } from '../../src/script/validate';
 import { computeStatistics, type TaskStatistics } from '../../src/list/statistics';
 import { maskPhone } from '../../src/phone';
 import { CONFIG, LOGGER, REPOSITORIES } from '../common/tokens';
@@ -117,11 +118,70 @@ export class TasksService {
   }
 
   /**
+   * The script version a new task pins: the one named, or the latest approved. Only an approved version can run
+   * (seed §1.12: a script is used by tasks once its review passed).
+   */
+  private async pinScript(
+    tenantId: string,
+    dto: CreateTaskDto,
+    problems: FieldProblem[],
+  ): Promise<TaskDoc['script'] | undefined> {
+    if (dto.scriptId === undefined) {
+      if (dto.scriptVersion !== undefined)
+        problems.push({ field: 'scriptVersion', value: String(dto.scriptVersion), reason: 'needs scriptId' });
+      return undefined;
+    }
+    const doc =
+      dto.scriptVersion !== undefined
+        ? await this.repos.scripts.getVersion(tenantId, dto.scriptId, dto.scriptVersion)
+        : await this.repos.scripts.latestApproved(tenantId, dto.scriptId);
+    if (!doc) {
+      problems.push(
+        dto.scriptVersion !== undefined
+          ? { field: 'scriptVersion', value: String(dto.scriptVersion), reason: 'no such version of the script' }
+          : { field: 'scriptId', value: dto.scriptId, reason: 'no such script with an approved version' },
+      );
+      return undefined;
+    }
+    if (doc.status !== 'approved') {
+      problems.push({
+        field: 'scriptVersion',
+        value: String(doc.version),
+        reason: `version ${doc.version} is ${doc.status}; a task runs an approved version only`,
+      });
+      return undefined;
+    }
+    return { scriptId: doc.scriptId, version: doc.version, variables: variablesUsed(doc.script) };
+  }
+
+  /** Each caller number must be the tenant's, valid, and on an enabled line. */
+  private async checkCallerNumbers(tenantId: string, numbers: string[] | undefined, problems: FieldProblem[]) {
+    if (!numbers?.length) return;
+    const known = new Map((await this.repos.lines.numbersById(tenantId, numbers)).map((n) => [n._id, n]));
+    const lines = new Map(
+      (await this.repos.lines.linesById([...new Set([...known.values()].map((n) => n.lineId))])).map((l) => [l._id, l]),
+    );
+    numbers.forEach((number, i) => {
+      const n = known.get(number);
+      const reason = !n
+        ? 'not a caller number of this tenant (register it under /caller-numbers)'
+        : n.status !== 'VALID'
+          ? `is ${n.status}`
+          : !lines.get(n.lineId)?.enabled
+            ? `its line ${n.lineId} is disabled or gone`
+            : undefined;
+      if (reason) problems.push({ field: `callerNumbers.${i}`, value: number, reason });
+    });
+  }
+
+  /**
    * CreateTask: the definition is checked first, then the list streams into buckets; the task document is written
    * last, so a rejected list leaves nothing behind.
    */
   async create(tenantId: string, dto: CreateTaskDto, file: UploadedList | undefined) {
     const problems = this.checkDefinition(dto);
+    const script = await this.pinScript(tenantId, dto, problems);
+    await this.checkCallerNumbers(tenantId, dto.callerNumbers, problems);
     if (!file) problems.push({ field: 'file', reason: 'a call list (.csv or .xlsx) is required' });
     // A task cannot ask for more AI seats than the tenant's pool has free (seed §2.1 当前可用AI坐席数).
     const seats = dto.aiSeats ?? 1;
@@ -142,7 +202,7 @@ export class TasksService {
       {
         kind: 'create',
         taskId,
-        requiredVariables: promptVariables(prompt),
+        requiredVariables: script ? script.variables : promptVariables(prompt),
         task: (totals) => ({
           _id: taskId,
           tenantId,
@@ -165,6 +225,8 @@ export class TasksService {
             : { reasons: [], maxRetries: 0, intervalMinutes: 1 },
           aiSeats: dto.aiSeats ?? 1,
           prompt,
+          ...(script ? { script } : {}),
+          ...(dto.callerNumbers?.length ? { callerNumbers: [...new Set(dto.callerNumbers)] } : {}),
           ...(dto.callerNumber ? { callerNumber: dto.callerNumber } : {}),
           ...(dto.startAt ? { startAt: new Date(dto.startAt) } : {}),
           totalContacts: totals.totalContacts,
@@ -228,7 +290,7 @@ export class TasksService {
         { kind: 'attach', taskId },
         'file' in source ? this.rowsOf(source.file) : ListImportService.rowsOfJson(source.contacts),
         {
-          requiredVariables: promptVariables(task.prompt),
+          requiredVariables: variablesOf(task),
           ...('file' in source ? { fileName: source.file.originalname } : {}),
         },
       );
@@ -269,8 +331,8 @@ export class TasksService {
 
   /** The import template: generic, or with one column per `${variable}` of a task's prompt. */
   async template(tenantId: string, taskId?: string): Promise<Buffer> {
-    if (!taskId) return this.exports.template(this.config.call.defaultPrompt);
-    return this.exports.template((await this.taskOr404(tenantId, taskId)).prompt);
+    if (!taskId) return this.exports.template(promptVariables(this.config.call.defaultPrompt));
+    return this.exports.template(variablesOf(await this.taskOr404(tenantId, taskId)));
   }
 
   /** A rejected import's problems as xlsx. Kept until its expiry (7 days by default). */
@@ -368,6 +430,9 @@ export class TasksService {
             result: c.last.code,
             resultLabel: c.last.label,
             ...(c.last.detail ? { resultDetail: c.last.detail } : {}),
+            ...(c.last.tags?.length ? { tags: c.last.tags } : {}),
+            ...(c.last.transfer ? { transfer: c.last.transfer } : {}),
+            ...(c.last.agentId ? { agentId: c.last.agentId } : {}),
             hangupBy: c.last.hangupBy,
             startedAt: c.last.startedAt,
             ...(c.last.answeredAt ? { answeredAt: c.last.answeredAt } : {}),
@@ -406,4 +471,9 @@ export class TasksService {
     }
     return { page, pageSize, total, items };
   }
+}
+
+/** The `${variables}` a task's contacts must give: its script's, or its prompt's. */
+function variablesOf(task: Pick<TaskDoc, 'prompt' | 'script'>): string[] {
+  return task.script ? task.script.variables : promptVariables(task.prompt);
 }

@@ -1,3 +1,4 @@
+import { demoScript } from './demo';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -703,6 +704,23 @@ describe('barge-in', () => {
     expect(turnOf(actions)).toMatchObject({ bargeInIgnored: true, calleeText: '是的' });
     expect(call.state.phase).toBe('speaking');
     expect(call.hear()).toMatchObject({ type: 'listen' });
+  });
+
+  it('a key is weighed against the prompt it was pressed over, not every prompt of the step', () => {
+    const demo = demoScript();
+    const call = new Call(demo, { custName: '张三', shopName: '小店' });
+    call.hear();
+    const plays = call.step({ kind: 'dtmf', digit: '1' }).filter((a) => a.type === 'play');
+    expect(plays.map((p) => p.type === 'play' && p.utteranceId)).toEqual(['toSurvey.1', 'rate.1']);
+    // Over the jump node's announcement (not interruptible): ignored.
+    expect(turnOf(call.step({ kind: 'dtmf', digit: '8', utteranceId: 'toSurvey.1' }))).toMatchObject({
+      bargeInIgnored: true,
+      calleeKey: '8',
+    });
+    // Over the question that allows it: the key answers it.
+    const actions = call.step({ kind: 'dtmf', digit: '1', utteranceId: 'rate.1' });
+    expect(actions[0]).toEqual({ type: 'stopPlayback' });
+    expect(turnOf(actions)).toMatchObject({ branchId: 'sat', calleeKey: '1' });
   });
 
   it('never over a goodbye that ends the call', () => {

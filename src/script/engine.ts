@@ -55,7 +55,8 @@ export type EndReason =
 
 export type DialogInput =
   | { kind: 'speech'; text: string; match: MatchResult }
-  | { kind: 'dtmf'; digit: string }
+  /** A key; pressed during playback, `utteranceId` = the prompt it was pressed over, if the runtime knows. */
+  | { kind: 'dtmf'; digit: string; utteranceId?: string }
   | { kind: 'silence' }
   /** Speech heard while the robot was playing; `utteranceId` = the play it interrupted, if the runtime knows. */
   | { kind: 'bargeIn'; text: string; match: MatchResult; utteranceId?: string }
@@ -251,7 +252,7 @@ export function stepDialog(script: Script, state: DialogState, input: DialogInpu
     // Silence cannot happen during playback; a key or speech heard then is a barge-in.
     if (input.kind === 'silence') return { state: s, actions: [] };
     const text = input.kind === 'dtmf' ? undefined : input.text;
-    const utteranceId = input.kind === 'bargeIn' ? input.utteranceId : undefined;
+    const utteranceId = input.kind === 'bargeIn' || input.kind === 'dtmf' ? input.utteranceId : undefined;
     return bargeIn(script, s, input, text, utteranceId, nowMs);
   }
 

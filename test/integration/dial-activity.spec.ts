@@ -10,6 +10,7 @@ import { createLogger } from '../../activities/logger';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createMediaActivities } from '../../activities/media-activities';
 import { openRepositories, type Repositories } from '../../activities/mongo/connection';
+import { createScriptSource } from '../../activities/script-source';
 import { createEspeakTts } from '../../activities/speech/espeak-tts';
 import type { CallingCalendar } from '../../src/calendar';
 import type { FrequencyCap } from '../../src/frequency-cap';
@@ -54,6 +55,9 @@ function activities(ari: AriAdapter, frequencyCap: FrequencyCap = { perDay: 0, p
   return createMediaActivities({
     ari,
     calls: repos.calls,
+    scripts: createScriptSource(repos.scripts),
+    dialogs: repos.dialogs,
+    hostQueue: 'unused: these tests place calls without a script',
     dnc: repos.dnc,
     dialCounts: repos.dialCounts,
     frequencyCap,

@@ -23,7 +23,7 @@ import { uniqueName } from './servers';
 import { until } from './wait';
 
 type CampaignActs = ReturnType<typeof createCampaignActivities>;
-type MediaActs = ReturnType<typeof createMediaActivities>;
+type MediaActs = Pick<ReturnType<typeof createMediaActivities>, 'placeCall'>;
 
 let env: TestWorkflowEnvironment;
 let client: WorkflowClient;

@@ -9,7 +9,17 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export type Behaviour =
-  'answer' | 'busy' | 'no-answer' | 'decline' | 'not-found' | 'unavailable' | 'congestion' | 'callee-hangup' | 'dtmf';
+  | 'answer'
+  | 'busy'
+  | 'no-answer'
+  | 'decline'
+  | 'not-found'
+  | 'unavailable'
+  | 'congestion'
+  | 'callee-hangup'
+  | 'dtmf'
+  | 'dialog-keys'
+  | 'transfer-keys';
 
 export interface SippCallee {
   behaviour: Behaviour;
@@ -20,25 +30,34 @@ export interface SippCallee {
 const SCENARIOS = join(__dirname, '..', 'sipp');
 
 /** Start one sipp UAS; `base` picks the SIP port, media and control ports are derived so nothing collides. */
-export async function startCallee(behaviour: Behaviour, port: number, extraArgs: string[] = []): Promise<SippCallee> {
+export async function startCallee(
+  behaviour: Behaviour,
+  port: number,
+  extraArgs: string[] = [],
+  options: { cwd?: string } = {},
+): Promise<SippCallee> {
   const mediaPort = 20000 + (port % 1000) * 10;
   const controlPort = 30000 + (port % 1000);
   // With -bg sipp forks and the parent exits with status 99 after printing the child's PID; that is success.
-  const stdout = await run('sipp', [
-    '-sf',
-    join(SCENARIOS, `${behaviour}.xml`),
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-mp',
-    String(mediaPort),
-    '-cp',
-    String(controlPort),
-    '-bg',
-    '-nostdin',
-    ...extraArgs,
-  ]).then(
+  const stdout = await run(
+    'sipp',
+    [
+      '-sf',
+      join(SCENARIOS, `${behaviour}.xml`),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(mediaPort),
+      '-cp',
+      String(controlPort),
+      '-bg',
+      '-nostdin',
+      ...extraArgs,
+    ],
+    options,
+  ).then(
     (r) => r.stdout,
     (err: { stdout?: string; code?: number }) => {
       if (err.code === 99 && err.stdout) return err.stdout;
