@@ -139,9 +139,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       answered: session.answeredAt !== undefined,
       hungUpByUs: session.hangupRequestedAt !== undefined && session.hangupRequestedAt <= destroyed.at,
       ...(destroyed.cause !== undefined ? { cause: destroyed.cause } : {}),
-      // A channel that vanished before it was answered is a network loss; an answered one that vanished is a
-      // completed call that ended abnormally, still 呼叫成功 but flagged by `note`.
-      systemFailure: destroyed.lost === true && session.answeredAt === undefined,
+      // A channel that vanished (Asterisk restarted, ARI gave up) is 呼损 whether or not it had been answered: the
+      // call did not end by anyone's choice, and the retry policy may redial it.
+      systemFailure: destroyed.lost === true,
     };
     const c = classifyCall(observation);
     const endedAt = Math.max(destroyed.at, startedAt);

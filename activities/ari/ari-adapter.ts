@@ -67,6 +67,11 @@ export class ChannelSession {
   destroyedInfo?: DestroyedInfo;
   /** Time of our own hang-up request, if we made one before the channel went away. */
   hangupRequestedAt?: number;
+  /**
+   * Asterisk itself hung the channel up (a soft hang-up nobody on the call asked for: the PBX shutting down or
+   * restarting, an operator's `channel request hangup`). The call then ends as lost (呼损), not as a normal end.
+   */
+  systemHangupAt?: number;
 
   constructor(readonly id: string) {}
 
@@ -192,10 +197,19 @@ export class AriAdapter {
         .get(target)
         ?.onPlaybackEnd(event.playback.id, event.playback.state === 'failed' ? 'failed' : 'done');
     });
+    c.on('ChannelHangupRequest', (event) => {
+      const s = sessionOf(event);
+      if (s && event.soft && s.hangupRequestedAt === undefined) s.systemHangupAt = Date.now();
+    });
     c.on('ChannelDestroyed', (event) => {
       const s = sessionOf(event);
       if (!s) return;
-      s.onDestroyed({ cause: event.cause, causeText: event.cause_txt, at: Date.parse(event.timestamp) || Date.now() });
+      s.onDestroyed({
+        cause: event.cause,
+        causeText: event.cause_txt,
+        at: Date.parse(event.timestamp) || Date.now(),
+        ...(s.systemHangupAt !== undefined ? { lost: true } : {}),
+      });
       this.sessions.delete(s.id);
     });
     c.on('WebSocketReconnecting', (err) => {
