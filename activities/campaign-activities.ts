@@ -22,6 +22,12 @@ export interface RecordAttemptInput {
   taskId: string;
   contactIndex: number;
   outcome: AttemptOutcome;
+  /**
+   * The contact's number (the workflow has it from loadContactPage). Optional: histories recorded before it was
+   * added still replay; without it the number is read from the contact's page, and only if the call record is
+   * missing (the only case that needs it).
+   */
+  phone?: string;
 }
 
 export function createCampaignActivities({ tasks, pages, calls, seats, logger }: CampaignActivityDeps) {
@@ -31,10 +37,17 @@ export function createCampaignActivities({ tasks, pages, calls, seats, logger }:
     return task;
   }
 
+  /** A contact's number from its page (recordAttempt of an older history, when the call record is missing). */
+  async function phoneOf(tenantId: string, taskId: string, contactIndex: number): Promise<string> {
+    const task = await taskOrFail(tenantId, taskId);
+    const page = await pages.contacts(tenantId, taskId, Math.floor(contactIndex / task.pageSize));
+    return page?.contacts[contactIndex % task.pageSize]?.phone ?? '';
+  }
+
   return {
     /** One bucket of contacts, in list order. Payloads stay small: one page is a few hundred contacts. */
     async loadContactPage(tenantId: string, taskId: string, page: number): Promise<ContactRef[]> {
-      const doc = await pages.get(tenantId, taskId, page);
+      const doc = await pages.contacts(tenantId, taskId, page);
       if (!doc) throw ApplicationFailure.nonRetryable(`page ${page} of task ${taskId} not found`, 'PageNotFound');
       return doc.contacts.map((c) => ({
         index: c.i,
@@ -61,15 +74,29 @@ export function createCampaignActivities({ tasks, pages, calls, seats, logger }:
       logger.info({ taskId, status, admitted }, 'task finished');
     },
 
-    /** Idempotent: the call record is keyed by attempt id and the counters move only on its first finalisation. */
-    async recordAttempt({ tenantId, taskId, contactIndex, outcome }: RecordAttemptInput): Promise<void> {
-      const task = await taskOrFail(tenantId, taskId);
-      const page = await pages.get(tenantId, taskId, Math.floor(contactIndex / task.pageSize));
-      const phone = page?.contacts[contactIndex % task.pageSize]?.phone ?? '';
-      // The dial activity already stored the record; finalising again is a no-op that covers older executions.
-      await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone });
-      await pages.setLastAttempt(tenantId, taskId, task.pageSize, contactIndex, toLastAttempt(outcome));
-      if (await calls.markCounted(tenantId, outcome.attemptId)) await tasks.countAttempt(tenantId, taskId, outcome);
+    /**
+     * Idempotent: the call record is keyed by attempt id, the result is a `$set` of the contact's slot, and the
+     * counters move only for the first recording (the `<attemptId>/counted` marker). Every step is an exact-`_id`
+     * operation on a small document; independent ones run together.
+     */
+    async recordAttempt({ tenantId, taskId, contactIndex, outcome, phone }: RecordAttemptInput): Promise<void> {
+      const storeRecord = async () => {
+        // The dial activity already stored the final record; finalise here only for executions that did not.
+        if ((await calls.get(tenantId, outcome.attemptId))?.state === 'final') return;
+        const number = phone ?? (await phoneOf(tenantId, taskId, contactIndex));
+        await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone: number });
+      };
+      await Promise.all([
+        storeRecord(),
+        pages.setLastAttempt(tenantId, taskId, 0, contactIndex, toLastAttempt(outcome)),
+      ]);
+      if (await calls.markCounted(tenantId, outcome.attemptId)) {
+        const previous = await tasks.previousResult(tenantId, outcome);
+        await Promise.all([
+          tasks.countAttempt(tenantId, taskId, outcome, { previous }),
+          pages.countResult(tenantId, taskId, contactIndex, outcome.code, previous),
+        ]);
+      }
       logger.info(
         {
           taskId,

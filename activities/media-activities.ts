@@ -15,7 +15,7 @@ import { matchDtmf } from '../src/script/graph';
 import { createMatcher, type Matcher } from '../src/script/matcher';
 import type { NodeRef, Script } from '../src/script/model';
 import type { SipRoute } from '../config/config';
-import type { AriAdapter, ChannelSession, KeyPress, PlaybackEnd } from './ari/ari-adapter';
+import type { AmdVerdict, AriAdapter, ChannelSession, KeyPress, PlaybackEnd } from './ari/ari-adapter';
 import type { DialogRepository } from './mongo/dialog-repository';
 import { storedOutcome, type CallRepository, type Claim } from './mongo/repositories';
 import { listenForBargeIn, type RecognizedSpeech, type SpeechRecognizer } from './speech/recognizer';
@@ -102,6 +102,8 @@ export function dialEndpoint(phone: string, deps: Pick<MediaActivityDeps, 'sip'>
 
 /** Sub-outcome of 呼叫成功 (seed §7.3): the script ran to its end and the robot hung up. */
 export const LISTENED_TO_END = '用户听完语音';
+/** Sub-outcome of 呼叫成功: answering-machine detection heard a machine, and the robot hung up without speaking. */
+export const ANSWERING_MACHINE = '答录机';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -250,6 +252,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     loaded: LoadedScript;
     matcher?: Matcher;
     recording?: RecordingHandle;
+    amd?: AmdVerdict;
     /** Music on hold while the callee waits for an agent. */
     hold?: { stop(): Promise<void> };
     /** The agent leg of a transfer, once rung. */
@@ -558,10 +561,33 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         session,
       );
       let prompt: PlaybackEnd | 'cap' | undefined;
-      const recording = first === 'answered' ? await startRecording(session, input.attemptId) : undefined;
-      if (first === 'answered' && loaded) {
+      // Answering-machine detection (the task's option): a machine's greeting gets no robot; the robot hangs up.
+      let amd: AmdVerdict | undefined;
+      if (first === 'answered' && input.amd) {
+        amd = await withHeartbeat(
+          ari.detectMachine(session).catch((err: unknown) => {
+            logger.warn({ attemptId: input.attemptId, err }, 'answering-machine detection failed; treated as a human');
+            return undefined;
+          }),
+          session,
+        );
+        if (amd?.status === 'MACHINE') await ari.hangup(session);
+      }
+      const machine = amd?.status === 'MACHINE';
+      // Recording starts once the detection is done: every millisecond before it is the callee's greeting.
+      const recording =
+        first === 'answered' && !session.destroyedInfo ? await startRecording(session, input.attemptId) : undefined;
+      if (first === 'answered' && loaded && !machine && !session.destroyedInfo) {
         // The dialog runs in the workflow; its turns come back to this process, which holds the channel.
-        live.set(input.attemptId, { input, session, startedAt, loaded, seq: 0, ...(recording ? { recording } : {}) });
+        live.set(input.attemptId, {
+          input,
+          session,
+          startedAt,
+          loaded,
+          seq: 0,
+          ...(recording ? { recording } : {}),
+          ...(amd ? { amd } : {}),
+        });
         forgetWhenGone(input.attemptId, session);
         return {
           kind: 'answered',
@@ -569,9 +595,10 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           startedAt: iso(startedAt),
           answeredAt: iso(session.answeredAt ?? now()),
           script: loaded.script,
+          ...(amd ? { amd } : {}),
         };
       }
-      if (first === 'answered') {
+      if (first === 'answered' && !machine) {
         prompt = await withHeartbeat(converse(session, media, deps.call.maxCallSeconds * 1000), session);
       }
       const destroyed = await withHeartbeat(session.destroyed, session);
@@ -579,6 +606,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       // Seed decision C9: 用户听完语音 — the callee heard the robot to its end and the robot hung up.
       if (outcome.code === 'SUCCESS' && prompt === 'done' && outcome.hangupBy === 'ROBOT')
         outcome.detail = LISTENED_TO_END;
+      if (amd) outcome.amd = amd;
+      if (machine && outcome.code === 'SUCCESS') outcome.detail = ANSWERING_MACHINE;
       await store(input, outcome);
       await storeRecording(input, recording);
       logger.info(
@@ -749,6 +778,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       if (call?.agent) await ari.hangup(call.agent.session);
       outcome.tags = [...req.tags];
       outcome.dialogEnd = req.end;
+      if (call?.amd) outcome.amd = call.amd;
       if (req.transfer) {
         outcome.transfer = req.transfer;
         if (req.transfer.kind === 'connected') {

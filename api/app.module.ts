@@ -26,6 +26,9 @@ import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
 import { SCRIPT_CONTROLLERS, SCRIPT_PROVIDERS } from './scripts/scripts.providers';
 import { AGENT_CONTROLLERS, AGENT_PROVIDERS } from './agents/agents.providers';
+import { AgentViewController } from './agents/agent-view.controller';
+import { AgentViewService } from './agents/agent-view.service';
+import { TENANT_CONTROLLERS, TENANT_PROVIDERS } from './tenant/tenant.providers';
 import { CampaignController } from './tasks/campaign.controller';
 import { CampaignService } from './tasks/campaign.service';
 import { TasksController } from './tasks/tasks.controller';
@@ -53,8 +56,11 @@ export class AppModule {
         LinesController,
         CallerNumbersController,
         ...SCRIPT_CONTROLLERS,
+        // Before AGENT_CONTROLLERS: `/agents/me/…` must not be taken by `/agents/:id/…`.
+        AgentViewController,
         ...AGENT_CONTROLLERS,
         ...AUDIT_CONTROLLERS,
+        ...TENANT_CONTROLLERS,
       ],
       providers: [
         { provide: CONFIG, useValue: ports.config },
@@ -74,7 +80,9 @@ export class AppModule {
         RecordingsService,
         ...SCRIPT_PROVIDERS,
         ...AGENT_PROVIDERS,
+        AgentViewService,
         ...AUDIT_PROVIDERS,
+        ...TENANT_PROVIDERS,
       ],
     };
   }
@@ -82,7 +90,7 @@ export class AppModule {
 
 /** Open the ports the API needs. The Temporal connection is lazy so the API starts (and reports) without it. */
 export async function openPorts(config: Config, logger: Logger): Promise<AppPorts> {
-  const repos = await openRepositories(config.mongodbUri);
+  const repos = await openRepositories(config.mongodbUri, config.tenantDefaults);
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   return { config, logger, repos, temporal };

@@ -3,11 +3,12 @@
  * ListImportService (the code behind CreateTask), stores the first half of the campaign's call records and
  * frequency-cap counts (so the collections are as big as in the middle of a real run), then runs `attempts` attempts
  * from the middle of the list through the real repository path of an attempt — the dial activity's DNC check, claim,
- * frequency cap and finalisation, then the campaign's `recordAttempt` activity (call record, contact bucket result,
- * counters) and a page load every 500 contacts — with `benchInstantAnswerTelephony`, a **benchmark-only
- * instant-answer telephony double** in place of ARI (no Asterisk, no Temporal). The same run repeats this on a
- * 10,000-contact task for the ratio, and times ListTaskDetail's first page, a filtered page and GetTaskStatistics
- * through TasksService.
+ * frequency cap and finalisation, then the campaign's `recordAttempt` activity (call record, result bucket,
+ * counters, result index) and a page load every 500 contacts — with `benchInstantAnswerTelephony`, a
+ * **benchmark-only instant-answer telephony double** in place of ARI (no Asterisk, no Temporal). A 10,000-contact
+ * task runs the same attempts side by side (blocks of 1,000 alternate between the two tasks, so both see the same
+ * machine load) for the ratio; then ListTaskDetail (first page, a middle page, filtered pages including the worst
+ * case, a phone search) and GetTaskStatistics are timed through TasksService.
  *
  *   FERRETDB_PID=<pid> MILLION_BENCH_URI=mongodb://127.0.0.1:27027 \
  *     npx tsc -p bench/tsconfig.json && node dist/bench/bench/million.js [contacts=1000000] [attempts=10000] [small=10000]
@@ -18,7 +19,8 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createCampaignActivities } from '../activities/campaign-activities';
 import { openRepositories, type Repositories } from '../activities/mongo/connection';
-import type { CallDoc } from '../activities/mongo/schemas';
+import { resultBucketId, resultIndexId, toLastAttempt } from '../activities/mongo/repositories';
+import { RESULT_BUCKET, RESULT_INDEX_SPAN, type CallDoc } from '../activities/mongo/schemas';
 import { ListImportService, PAGE_SIZE } from '../api/lists/list-import.service';
 import { DEFAULT_LIST_LIMITS } from '../api/lists/list-limits';
 import { readRows } from '../api/lists/list-reader';
@@ -100,7 +102,10 @@ async function importTask(
   return { taskId, seconds: ms(t0) / 1000 };
 }
 
-/** The first `upTo` contacts as already called: their call records and frequency-cap counts (bulk inserts). */
+/**
+ * The first `upTo` contacts as already called: their call records, frequency-cap counts, result buckets and result
+ * index (bulk inserts of what recordAttempt would have written).
+ */
 async function fillHistory(repos: Repositories, taskId: string, upTo: number): Promise<number> {
   const t0 = process.hrtime.bigint();
   const day = new Date().toISOString().slice(0, 10);
@@ -137,12 +142,70 @@ async function fillHistory(repos: Repositories, taskId: string, upTo: number): P
       { ordered: false },
     );
   }
+  const buckets = [];
+  for (let n = 0; n * RESULT_BUCKET < upTo; n++) {
+    const c: Record<string, string> = {};
+    for (let slot = 0; slot < RESULT_BUCKET && n * RESULT_BUCKET + slot < upTo; slot++) {
+      const i = n * RESULT_BUCKET + slot;
+      c[slot] = JSON.stringify(toLastAttempt(benchInstantAnswerTelephony(attemptId(taskId, i, 1), 1, i)));
+    }
+    buckets.push({ _id: resultBucketId(taskId, n), tenantId: TENANT, taskId, n, c });
+  }
+  for (let i = 0; i < buckets.length; i += 200)
+    await repos.models.contactResults.collection.insertMany(buckets.slice(i, i + 200) as never[], { ordered: false });
+  const index = new Map<number, Record<string, Record<string, number>>>();
+  for (const { n, c } of buckets) {
+    const k = Math.floor(n / RESULT_INDEX_SPAN);
+    const counts: Record<string, number> = {};
+    for (const json of Object.values(c)) {
+      const code = (JSON.parse(json) as { code: string }).code;
+      counts[code] = (counts[code] ?? 0) + 1;
+    }
+    index.set(k, { ...(index.get(k) ?? {}), [n]: counts });
+  }
+  await repos.models.resultIndex.collection.insertMany(
+    [...index].map(([k, b]) => ({ _id: resultIndexId(taskId, k), tenantId: TENANT, taskId, b })) as never[],
+  );
+  await repos.models.tasks.updateOne(
+    { _id: taskId },
+    {
+      $inc: {
+        'stats.attempts': upTo,
+        'stats.dialled': upTo,
+        'stats.answered': upTo - rareBefore(upTo),
+        'stats.latest.SUCCESS': upTo - rareBefore(upTo),
+        'stats.latest.BUSY': rareBefore(upTo),
+      },
+    },
+  );
   return ms(t0) / 1000;
 }
 
-/** **Benchmark-only instant-answer telephony double**: every call answered at once, talks 20 s, robot hangs up. */
-function benchInstantAnswerTelephony(id: string, attempt: number): AttemptOutcome {
+/** One contact in 5,000 is busy, so `result=BUSY` is a rare result spread over the whole list (the worst filter). */
+const RARE_EVERY = 5_000;
+const isRare = (index: number) => index % RARE_EVERY === RARE_EVERY - 1;
+const rareBefore = (upTo: number) => Math.floor(upTo / RARE_EVERY);
+
+/**
+ * **Benchmark-only instant-answer telephony double**: every call answered at once, talks 20 s, robot hangs up —
+ * except one contact in {@link RARE_EVERY}, whose line is busy.
+ */
+function benchInstantAnswerTelephony(id: string, attempt: number, index: number): AttemptOutcome {
   const now = Date.now();
+  if (isRare(index))
+    return {
+      attemptId: id,
+      attempt,
+      code: 'BUSY',
+      label: '用户占线',
+      hangupBy: 'SYSTEM',
+      startedAt: new Date(now).toISOString(),
+      endedAt: new Date(now).toISOString(),
+      ringSeconds: 0,
+      talkSeconds: 0,
+      dtmf: [],
+      cause: 17,
+    };
   return {
     attemptId: id,
     attempt,
@@ -164,59 +227,93 @@ interface RunResult {
   perSecond: number;
   p50: number;
   p95: number;
+  p99: number;
   max: number;
   pageLoads: number;
 }
 
-/** `attempts` attempts from contact `from` on, one at a time, each the real repository path of an attempt. */
-async function runAttempts(repos: Repositories, taskId: string, from: number, attempts: number): Promise<RunResult> {
-  const campaign = createCampaignActivities({
-    tasks: repos.tasks,
-    pages: repos.pages,
-    calls: repos.calls,
-    seats: repos.seats,
-    logger: silent as never,
-  });
-  const times: number[] = [];
-  let pageLoads = 0;
-  const start = process.hrtime.bigint();
-  let contacts: { index: number; phone: string }[] = [];
-  for (let k = 0; k < attempts; k++) {
-    const index = from + k;
-    const t0 = process.hrtime.bigint();
-    // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
-    if (!contacts.length || index % PAGE_SIZE === 0 || contacts[0]!.index > index) {
-      contacts = await campaign.loadContactPage(TENANT, taskId, Math.floor(index / PAGE_SIZE));
-      pageLoads++;
-    }
-    const phone = contacts[index % PAGE_SIZE]!.phone;
-    const id = attemptId(taskId, index, 1);
-    // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
-    if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
-    const claim = await repos.calls.claim({
-      _id: id,
-      tenantId: TENANT,
-      taskId,
-      contactIndex: index,
-      attempt: 1,
-      phone,
+/** Attempts of one task, run a block at a time so that two tasks can alternate. */
+class AttemptRunner {
+  private readonly campaign;
+  private readonly times: number[] = [];
+  private seconds = 0;
+  private pageLoads = 0;
+  private contacts: { index: number; phone: string }[] = [];
+  private next: number;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly taskId: string,
+    from: number,
+  ) {
+    this.next = from;
+    this.campaign = createCampaignActivities({
+      tasks: repos.tasks,
+      pages: repos.pages,
+      calls: repos.calls,
+      seats: repos.seats,
+      logger: silent as never,
     });
-    if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
-    const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
-    if (!cap.allowed) throw new Error('unexpected frequency cap');
-    const outcome = benchInstantAnswerTelephony(id, 1);
-    await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
-    // The campaign's recordAttempt activity: call record, the contact's bucket, the task's counters.
-    await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome });
-    times.push(ms(t0));
   }
-  const seconds = ms(start) / 1000;
-  times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
-  return { attempts, seconds, perSecond: attempts / seconds, p50: q(0.5), p95: q(0.95), max: times.at(-1)!, pageLoads };
+
+  /** `count` attempts, one at a time, each the real repository path of an attempt. */
+  async run(count: number): Promise<void> {
+    const { repos, taskId, campaign } = this;
+    const start = process.hrtime.bigint();
+    for (let k = 0; k < count; k++) {
+      const index = this.next++;
+      const t0 = process.hrtime.bigint();
+      // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
+      if (!this.contacts.length || index % PAGE_SIZE === 0 || this.contacts[0]!.index > index) {
+        this.contacts = await campaign.loadContactPage(TENANT, taskId, Math.floor(index / PAGE_SIZE));
+        this.pageLoads++;
+      }
+      const phone = this.contacts[index % PAGE_SIZE]!.phone;
+      const id = attemptId(taskId, index, 1);
+      // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
+      if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
+      const claim = await repos.calls.claim({
+        _id: id,
+        tenantId: TENANT,
+        taskId,
+        contactIndex: index,
+        attempt: 1,
+        phone,
+      });
+      if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
+      const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
+      if (!cap.allowed) throw new Error('unexpected frequency cap');
+      const outcome = benchInstantAnswerTelephony(id, 1, index);
+      await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
+      // The campaign's recordAttempt activity: call record, result bucket, task counters, result index.
+      await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome, phone });
+      this.times.push(ms(t0));
+    }
+    this.seconds += ms(start) / 1000;
+  }
+
+  result(): RunResult {
+    const times = [...this.times].sort((a, b) => a - b);
+    const q = (p: number) => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))]! * 10) / 10;
+    return {
+      attempts: times.length,
+      seconds: Math.round(this.seconds * 10) / 10,
+      perSecond: Math.round((times.length / this.seconds) * 100) / 100,
+      p50: q(0.5),
+      p95: q(0.95),
+      p99: q(0.99),
+      max: Math.round(times.at(-1)! * 10) / 10,
+      pageLoads: this.pageLoads,
+    };
+  }
 }
 
-async function apiTimings(repos: Repositories, taskId: string): Promise<Record<string, number>> {
+async function apiTimings(
+  repos: Repositories,
+  taskId: string,
+  contacts: number,
+  base: number,
+): Promise<Record<string, number>> {
   // Only the task detail and statistics methods are called; they use the repositories and nothing else.
   const tasks = new TasksService(
     {} as never,
@@ -228,17 +325,39 @@ async function apiTimings(repos: Repositories, taskId: string): Promise<Record<s
     {} as never,
   );
   const out: Record<string, number> = {};
-  let t0 = process.hrtime.bigint();
-  const first = await tasks.details(TENANT, taskId, { page: 1, pageSize: 20 }, false);
-  out.detailFirstPageMs = ms(t0);
+  const time = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = process.hrtime.bigint();
+    const r = await f();
+    out[name] = Math.round(ms(t0) * 10) / 10;
+    return r;
+  };
+  const first = await time('detailFirstPageMs', () => tasks.details(TENANT, taskId, { page: 1, pageSize: 20 }, false));
   if (first.items.length !== 20) throw new Error('first page is not full');
-  t0 = process.hrtime.bigint();
-  const filtered = await tasks.details(TENANT, taskId, { result: 'SUCCESS', page: 2, pageSize: 20 }, false);
-  out.detailFilteredPageMs = ms(t0);
+  const middle = Math.floor(contacts / 2 / 20);
+  await time('detailMiddlePageMs', () => tasks.details(TENANT, taskId, { page: middle, pageSize: 20 }, false));
+  const filtered = await time('detailFilteredPageMs', () =>
+    tasks.details(TENANT, taskId, { result: 'SUCCESS', page: 2, pageSize: 20 }, false),
+  );
   out.detailFilteredTotal = filtered.total;
-  t0 = process.hrtime.bigint();
-  await tasks.statistics(TENANT, taskId);
-  out.statisticsMs = ms(t0);
+  if (filtered.items.length !== 20 || filtered.items.some((r) => r.result !== 'SUCCESS'))
+    throw new Error('filtered page is wrong');
+  // The worst filtered page: the last page of a result that is rare and spread over the list (every index document
+  // up to the end is read, and each row sits in a result bucket and a contact page of its own).
+  const rare = await tasks.details(TENANT, taskId, { result: 'BUSY', page: 1, pageSize: 1 }, false);
+  const lastPage = Math.max(1, Math.ceil(rare.total / 20));
+  const worst = await time('detailFilteredWorstMs', () =>
+    tasks.details(TENANT, taskId, { result: 'BUSY', page: lastPage, pageSize: 20 }, false),
+  );
+  out.detailFilteredWorstTotal = worst.total;
+  out.detailFilteredWorstRows = worst.items.length;
+  // A phone search (digits contained in the number): the last contact's number.
+  const digits = `139${String(base + contacts - 1).padStart(8, '0')}`;
+  const phone = await time('detailPhoneSearchMs', () =>
+    tasks.details(TENANT, taskId, { phone: digits, page: 1, pageSize: 20 }, true),
+  );
+  out.detailPhoneSearchTotal = phone.total;
+  if (phone.items[0]?.index !== contacts - 1) throw new Error('phone search did not find the last contact');
+  await time('statisticsMs', () => tasks.statistics(TENANT, taskId));
   return out;
 }
 
@@ -252,23 +371,42 @@ async function main(): Promise<void> {
     const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
     const smallTask = await importTask(repos, small, SMALL_BASE);
     log(`imported ${small} contacts in ${smallTask.seconds.toFixed(1)} s`);
-    const smallRun = await runAttempts(repos, smallTask.taskId, 0, Math.min(attempts, small));
-    log(`${small}-contact task: ${JSON.stringify(smallRun)}`);
-    const smallApi = await apiTimings(repos, smallTask.taskId);
-    log(`${small}-contact task API: ${JSON.stringify(smallApi)}`);
-
     const bigTask = await importTask(repos, big, 0);
     log(`imported ${big} contacts in ${bigTask.seconds.toFixed(1)} s (${Math.round(big / bigTask.seconds)} rows/s)`);
     const mid = Math.floor(big / 2 / PAGE_SIZE) * PAGE_SIZE;
     const historySeconds = await fillHistory(repos, bigTask.taskId, mid);
-    log(`stored ${mid} earlier call records and frequency-cap counts in ${historySeconds.toFixed(1)} s`);
-    const bigRun = await runAttempts(repos, bigTask.taskId, mid, attempts);
-    log(`${big}-contact task from #${mid}: ${JSON.stringify(bigRun)}`);
-    const bigApi = await apiTimings(repos, bigTask.taskId);
+    log(`stored ${mid} earlier call records, frequency-cap counts and results in ${historySeconds.toFixed(1)} s`);
+
+    // Side by side: blocks of 1,000 attempts alternate between the two tasks.
+    const smallRunner = new AttemptRunner(repos, smallTask.taskId, 0);
+    const bigRunner = new AttemptRunner(repos, bigTask.taskId, mid);
+    const smallAttempts = Math.min(attempts, small);
+    for (let done = 0; done < attempts; done += 1000) {
+      const n = Math.min(1000, attempts - done);
+      if (done < smallAttempts) await smallRunner.run(Math.min(n, smallAttempts - done));
+      await bigRunner.run(n);
+      log(
+        `${done + n} attempts: small ${JSON.stringify(smallRunner.result())} big ${JSON.stringify(bigRunner.result())}`,
+      );
+    }
+    const smallRun = smallRunner.result();
+    const bigRun = bigRunner.result();
+    const smallApi = await apiTimings(repos, smallTask.taskId, small, SMALL_BASE);
+    log(`${small}-contact task API: ${JSON.stringify(smallApi)}`);
+    const bigApi = await apiTimings(repos, bigTask.taskId, big, 0);
     log(`${big}-contact task API: ${JSON.stringify(bigApi)}`);
 
     const counts: Record<string, number> = {};
-    for (const c of ['contact_pages', 'calls', 'call_marks', 'dial_counts', 'contact_phones', 'tasks'])
+    for (const c of [
+      'contact_pages',
+      'contact_results',
+      'result_index',
+      'calls',
+      'call_marks',
+      'dial_counts',
+      'contact_phones',
+      'tasks',
+    ])
       counts[c] = await repos.conn.collection(c).estimatedDocumentCount();
     console.log(
       JSON.stringify(

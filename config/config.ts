@@ -6,8 +6,11 @@
 import { z } from 'zod';
 import { isValidZone } from '../src/calendar';
 
-/** A role decides what a caller may do; see api/auth/roles.ts for the route table. */
-export const ROLES = ['admin', 'manager', 'supervisor', 'auditor'] as const;
+/**
+ * A role decides what a caller may do (each route's @Roles, api/auth/auth.ts). `agent` (普通坐席) is always bound to
+ * one agent: it is written `agent@<agentId>` in API_KEYS and sees and changes only that agent's own state and calls.
+ */
+export const ROLES = ['admin', 'manager', 'supervisor', 'auditor', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiKey {
@@ -15,7 +18,12 @@ export interface ApiKey {
   readonly key: string;
   readonly tenantId: string;
   readonly roles: readonly Role[];
+  /** The agent an `agent@<agentId>` key acts as (present exactly when `roles` holds `agent`). */
+  readonly agentId?: string;
 }
+
+/** `agent@<agentId>`: the agent role bound to one agent (ids as the API makes them). */
+const AGENT_ROLE = /^agent@([A-Za-z0-9_-]{1,64})$/;
 
 export interface SipRoute {
   /** E.164 prefix with `+`, longest match wins; `''` is the default route. */
@@ -49,24 +57,30 @@ const apiKeys = z.string().transform((raw, ctx): ApiKey[] => {
     .map((s) => s.trim())
     .filter(Boolean)) {
     const [key, tenantId, roleList] = entry.split(':');
-    const roles = (roleList ?? '').split('|').filter(Boolean);
-    const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    const tokens = (roleList ?? '').split('|').filter(Boolean);
+    const agentIds = tokens.flatMap((r) => AGENT_ROLE.exec(r)?.[1] ?? []);
+    const roles = tokens.map((r) => (AGENT_ROLE.test(r) ? 'agent' : r));
+    // A bare `agent` is refused: an agent key must say which agent it is.
+    const bad = tokens.filter(
+      (r) => r === 'agent' || (!AGENT_ROLE.test(r) && !(ROLES as readonly string[]).includes(r)),
+    );
     if (
       !key ||
       key.length < 16 ||
       !tenantId ||
       !/^[A-Za-z0-9_-]{1,64}$/.test(tenantId) ||
       !roles.length ||
-      bad.length
+      bad.length ||
+      agentIds.length > 1
     ) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         // Never echo the key itself: it is a secret.
-        message: `each entry must be key:tenant:role|role with a key of at least 16 characters and roles from ${ROLES.join(', ')}`,
+        message: `each entry must be key:tenant:role|role with a key of at least 16 characters and roles from ${ROLES.filter((r) => r !== 'agent').join(', ')} or agent@<agentId>`,
       });
       return z.NEVER;
     }
-    keys.push({ key, tenantId, roles: roles as Role[] });
+    keys.push({ key, tenantId, roles: roles as Role[], ...(agentIds[0] ? { agentId: agentIds[0] } : {}) });
   }
   if (!keys.length) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'at least one key is required' });

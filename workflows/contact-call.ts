@@ -134,6 +134,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
           ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
           ...(task.callerNumbers?.length ? { callerNumbers: task.callerNumbers } : {}),
           ...(task.script ? { script: task.script } : {}),
+          ...(task.amd ? { amd: true } : {}),
         };
         placed = await dial(media.placeCall, place);
         if (placed.kind === 'answered' && task.script) {
@@ -147,7 +148,8 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
           });
           // 转人工: the script handed the callee to a skill group's agents.
           let transfer: TransferOutcome | undefined;
-          if (run.end.kind === 'transfer' && run.end.skillGroupId) {
+          // Histories from before the transfer existed went straight to the hang-up: patch `human-transfer`.
+          if (run.end.kind === 'transfer' && run.end.skillGroupId && patched('human-transfer')) {
             showStatus('TRANSFERRING');
             const call = { tenantId: task.tenantId, attemptId: place.attemptId, script: task.script };
             const settings = task.transfer ?? DEFAULT_TRANSFER;

@@ -38,6 +38,8 @@ export interface CampaignTask {
   callerNumbers?: string[];
   /** The approved script version the robot runs on answered calls; absent = play `prompt` and hang up. */
   script?: ScriptRef;
+  /** Answering-machine detection on answered calls (a machine gets no robot; the call is hung up). */
+  amd?: boolean;
   /** Transfers to human agents (a script's 转人工); defaults apply when absent. */
   transfer?: TransferSettings;
   /** Continue-as-new once the history has this many events (default 8,000, under Temporal's 10,240 warning). */
@@ -118,6 +120,7 @@ export interface ContactCallInput {
     | 'searchAttributes'
     | 'script'
     | 'transfer'
+    | 'amd'
   >;
   contact: ContactRef;
   /** Stable id of the campaign workflow, which survives its continue-as-new runs. */
@@ -152,6 +155,8 @@ export interface AttemptOutcome {
   transfer?: TransferOutcome;
   /** The agent who took the call. */
   agentId?: string;
+  /** Answering-machine detection's verdict, when the task asked for it. */
+  amd?: { status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP'; cause: string };
 }
 
 export type TransferOutcome =
@@ -189,7 +194,14 @@ export type PlaceCallResult =
    * The callee answered a call with a script: the channel lives on the worker behind `hostQueue`, where the turn
    * activities must run; the workflow now runs the dialog and ends the call with `endCall`.
    */
-  | { kind: 'answered'; hostQueue: string; startedAt: string; answeredAt: string; script: Script };
+  | {
+      kind: 'answered';
+      hostQueue: string;
+      startedAt: string;
+      answeredAt: string;
+      script: Script;
+      amd?: { status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP'; cause: string };
+    };
 
 export interface PlaceCallInput {
   tenantId: string;
@@ -205,6 +217,8 @@ export interface PlaceCallInput {
   callerNumbers?: string[];
   /** Run this script on answer (the result is then `answered`, and the dialog follows). */
   script?: ScriptRef;
+  /** Run answering-machine detection when the call is answered. */
+  amd?: boolean;
 }
 
 // ---- The robot's turn activities (run on the worker that holds the channel: `hostQueue`). ----

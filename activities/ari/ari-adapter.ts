@@ -40,6 +40,12 @@ export interface KeyWait {
   cancel(): void;
 }
 
+/** The verdict of Asterisk's answering-machine detection (app_amd's AMDSTATUS and AMDCAUSE). */
+export interface AmdVerdict {
+  status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP';
+  cause: string;
+}
+
 export interface AriConfig {
   url: string;
   username: string;
@@ -63,6 +69,7 @@ export class ChannelSession {
   /** Keys nobody has read yet: a key pressed between two turns answers the next one. */
   private readonly unreadKeys: KeyPress[] = [];
   private readonly keyWaiters: ((key: KeyPress) => void)[] = [];
+  private readonly stasisArgsWaiters: ((args: string[]) => void)[] = [];
   answeredAt?: number;
   destroyedInfo?: DestroyedInfo;
   /** Time of our own hang-up request, if we made one before the channel went away. */
@@ -119,6 +126,16 @@ export class ChannelSession {
         if (i >= 0) this.keyWaiters.splice(i, 1);
       },
     };
+  }
+
+  /** The channel (re-)entered the application with arguments (back from a dialplan detour). */
+  onStasisArgs(args: string[]): void {
+    for (const waiter of this.stasisArgsWaiters.splice(0)) waiter(args);
+  }
+
+  /** Resolves with the arguments of the channel's next return to the application. */
+  nextStasisArgs(): Promise<string[]> {
+    return new Promise((resolve) => this.stasisArgsWaiters.push(resolve));
   }
 
   expectPlayback(playbackId: string): Promise<PlaybackEnd> {
@@ -187,7 +204,12 @@ export class AriAdapter {
       const id = (event as { channel?: { id?: string } }).channel?.id;
       return id ? this.sessions.get(id) : undefined;
     };
-    c.on('StasisStart', (event) => sessionOf(event)?.onAnswered(Date.parse(event.timestamp) || Date.now()));
+    c.on('StasisStart', (event) => {
+      const s = sessionOf(event);
+      s?.onAnswered(Date.parse(event.timestamp) || Date.now());
+      const args = typeof event.args === 'string' ? [event.args] : event.args;
+      if (args.length) s?.onStasisArgs(args);
+    });
     c.on('ChannelDtmfReceived', (event) =>
       sessionOf(event)?.onDtmf({ digit: event.digit, at: Date.parse(event.timestamp) || Date.now() }),
     );
@@ -314,6 +336,30 @@ export class AriAdapter {
       throw err;
     }
     return ended;
+  }
+
+  /**
+   * Answering-machine detection on an answered channel: a detour through the dialplan's [waihu-amd] context, where
+   * app_amd listens to the callee's greeting, and back into this application with the verdict. The channel stays
+   * subscribed meanwhile, so a hang-up during the detection is seen. Undefined when the channel went away first.
+   */
+  async detectMachine(session: ChannelSession): Promise<AmdVerdict | undefined> {
+    const back = session.nextStasisArgs();
+    await this.client.applications.subscribe({ applicationName: this.cfg.app, eventSource: `channel:${session.id}` });
+    await this.client.channels.setChannelVar({ channelId: session.id, variable: 'WAIHU_ARI_APP', value: this.cfg.app });
+    await this.client.channels.continueInDialplan({
+      channelId: session.id,
+      context: 'waihu-amd',
+      extension: 's',
+      priority: 1,
+    });
+    const args = await Promise.race([back, session.destroyed.then(() => undefined)]);
+    if (!args || args[0] !== 'amd') return undefined;
+    const status = args[1] as AmdVerdict['status'];
+    return {
+      status: ['HUMAN', 'MACHINE', 'NOTSURE', 'HANGUP'].includes(status) ? status : 'NOTSURE',
+      cause: args[2] ?? '',
+    };
   }
 
   /** Stop a playback (a barge-in); one that has already ended is not an error. */

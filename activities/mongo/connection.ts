@@ -9,6 +9,8 @@ import { openListRepositories, type DncRepository, type ListImportRepository } f
 import { openLineRepository, type LineRepository } from './line-repository';
 import { openScriptRepository, type ScriptRepository } from './script-repository';
 import { openAgentRepository, type AgentRepository } from './agent-repository';
+import { registerTenantSettings, TenantSettingsRepository, type TenantDefaults } from './tenant-settings';
+import { loadConfig } from '../../config/config';
 
 export interface Repositories {
   conn: mongoose.Connection;
@@ -30,9 +32,18 @@ export interface Repositories {
   lines: LineRepository;
   /** Skill groups, departments, agents, their states and history, the tenants' hotline settings. */
   agents: AgentRepository;
+  /** The tenants' settings (blocked hours, holidays, AI-seat pool, frequency caps, default zone) over the config's. */
+  tenantSettings: TenantSettingsRepository;
 }
 
-export async function openRepositories(uri: string): Promise<Repositories> {
+/**
+ * `tenantDefaults`: the configuration's (`config.tenantDefaults`); pass them, or the built-in defaults apply and
+ * BLOCKED_HOURS, HOLIDAYS, TENANT_AI_SEATS, FREQUENCY_CAP_* and DEFAULT_TIMEZONE are ignored.
+ */
+export async function openRepositories(
+  uri: string,
+  tenantDefaults: TenantDefaults = loadConfig({}).tenantDefaults,
+): Promise<Repositories> {
   // No transactions, $lookup or change streams anywhere: the same code runs on FerretDB 1.24 and MongoDB 7.
   const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000, autoIndex: true });
   await conn.asPromise();
@@ -40,6 +51,7 @@ export async function openRepositories(uri: string): Promise<Repositories> {
   const tenantSeats = registerTenantSeats(conn);
   const dialCounts = registerDialCounts(conn);
   const dialogs = registerDialogs(conn);
+  const tenantSettings = registerTenantSettings(conn);
   await Promise.all([
     models.tasks.init(),
     models.contactPages.init(),
@@ -47,6 +59,7 @@ export async function openRepositories(uri: string): Promise<Repositories> {
     tenantSeats.init(),
     dialCounts.init(),
     dialogs.init(),
+    tenantSettings.init(),
   ]);
   const lists = await openListRepositories(conn, models);
   const lines = await openLineRepository(conn, models.tasks);
@@ -66,6 +79,7 @@ export async function openRepositories(uri: string): Promise<Repositories> {
     scripts,
     lines,
     agents,
+    tenantSettings: new TenantSettingsRepository(tenantSettings, tenantSeats, tenantDefaults),
   };
 }
 

@@ -11,7 +11,18 @@
  * Conditional writes that used to be filter predicates are insert-only markers (`call_marks`, unique by `_id`:
  * first writer wins, on MongoDB across processes too) or a read under the per-document lock.
  */
-import type { Models, CallDoc, ContactPageDoc, LastAttempt, PageContact, TaskDoc } from './schemas';
+import type {
+  Models,
+  CallDoc,
+  ContactPageDoc,
+  ContactResultDoc,
+  LastAttempt,
+  PageContact,
+  ResultIndexDoc,
+  TaskDoc,
+} from './schemas';
+import { RESULT_BUCKET, RESULT_INDEX_SPAN } from './schemas';
+import type { CallResultCode } from '../../src/call-result';
 import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
 
 import { withDocLock } from './doc-lock';
@@ -23,6 +34,10 @@ function isDuplicateKey(err: unknown): boolean {
 }
 
 export const pageId = (taskId: string, page: number): string => `${taskId}/${page}`;
+/** The result bucket of contacts `n * RESULT_BUCKET …` (collection `contact_results`). */
+export const resultBucketId = (taskId: string, n: number): string => `${taskId}/r/${n}`;
+/** The `result_index` document of result buckets `k * RESULT_INDEX_SPAN …`. */
+export const resultIndexId = (taskId: string, k: number): string => `${taskId}/x/${k}`;
 
 /** A document read by `_id` alone, if it belongs to the tenant (another tenant's document is as good as missing). */
 export function ofTenant<T extends { tenantId?: string }>(doc: T | null, tenantId: string): T | null {
@@ -77,20 +92,18 @@ export class TaskRepository {
     );
   }
 
-  /** Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.finalize). */
-  async countAttempt(tenantId: string, taskId: string, o: AttemptOutcome): Promise<void> {
-    // `latest` counts contacts by their latest result: a redial moves its contact off the previous attempt's result.
-    // Attempt n+1 starts only after attempt n is recorded, so the previous record is final; one exact-`_id` read.
-    const previous =
-      o.attempt > 1
-        ? ofTenant(
-            await this.m.calls
-              .findOne({ _id: o.attemptId.replace(/-\d+$/, `-${o.attempt - 1}`) }, { code: 1, tenantId: 1 })
-              .lean<Pick<CallDoc, 'code' | 'tenantId'>>()
-              .exec(),
-            tenantId,
-          )
-        : null;
+  /**
+   * Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.markCounted).
+   * `known.previous` is the contact's previous result if the caller has read it ({@link previousResult});
+   * otherwise it is read here. Returns it.
+   */
+  async countAttempt(
+    tenantId: string,
+    taskId: string,
+    o: AttemptOutcome,
+    known?: { previous: CallResultCode | undefined },
+  ): Promise<CallResultCode | undefined> {
+    const previous = known ? { code: known.previous } : { code: await this.previousResult(tenantId, o) };
     const inc: Record<string, number> = {
       'stats.attempts': 1,
       [`stats.byResult.${o.code}`]: 1,
@@ -99,15 +112,84 @@ export class TaskRepository {
       'stats.dialled': o.attempt === 1 ? 1 : 0,
       [`stats.latest.${o.code}`]: 1,
     };
-    if (previous?.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
+    if (previous.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
     await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId }, { $inc: inc }).exec());
+    return previous.code;
+  }
+
+  /**
+   * The result of the contact's attempt before this one, which this one replaces as its latest (`stats.latest`
+   * and `result_index` count contacts by latest result). Attempt n+1 starts only after attempt n is recorded, so
+   * the previous record is final; one exact-`_id` read, none for a first attempt.
+   */
+  async previousResult(tenantId: string, o: AttemptOutcome): Promise<CallResultCode | undefined> {
+    if (o.attempt <= 1) return undefined;
+    const doc = ofTenant(
+      await this.m.calls
+        .findOne({ _id: o.attemptId.replace(/-\d+$/, `-${o.attempt - 1}`) }, { code: 1, tenantId: 1 })
+        .lean<Pick<CallDoc, 'code' | 'tenantId'>>()
+        .exec(),
+      tenantId,
+    );
+    return doc?.code;
   }
 }
 
+/** A contact's latest attempt and skip reason as its result bucket holds them. */
+export interface ContactResult {
+  last?: LastAttempt;
+  skipped?: string;
+}
+
+function encodeResult(last: LastAttempt): string {
+  return JSON.stringify(last);
+}
+
+function decodeResult(json: string): LastAttempt {
+  const raw = JSON.parse(json) as LastAttempt & { startedAt: string; endedAt: string; answeredAt?: string };
+  return {
+    ...raw,
+    startedAt: new Date(raw.startedAt),
+    endedAt: new Date(raw.endedAt),
+    ...(raw.answeredAt ? { answeredAt: new Date(raw.answeredAt) } : {}),
+  };
+}
+
+/** A contact of a page with its result merged in (results from before the result buckets stay as they were). */
+export function withResult(c: PageContact, r: ContactResult | undefined): PageContact {
+  if (!r) return c;
+  const merged: PageContact = { ...c };
+  if (r.last) {
+    merged.last = r.last;
+    merged.attempts = r.last.attempt;
+  }
+  if (r.skipped) merged.skipped = r.skipped;
+  return merged;
+}
+
+/**
+ * The call list and its results. Contacts live in pages of `pageSize` (`contact_pages`, written by imports and
+ * otherwise only read); each contact's latest attempt and skip reason live in small result buckets of
+ * {@link RESULT_BUCKET} contacts (`contact_results`), so recording a result rewrites ~125 short strings instead of a
+ * 500-contact page; and `result_index` counts the latest results per result bucket for the filtered ListTaskDetail.
+ */
 export class ContactPageRepository {
   constructor(private readonly m: Models) {}
 
+  /** A page of contacts with their latest results merged in (for readers: details, exports, audit). */
   async get(tenantId: string, taskId: string, page: number): Promise<ContactPageDoc | null> {
+    const doc = await this.contacts(tenantId, taskId, page);
+    if (!doc?.contacts.length) return doc;
+    const from = doc.contacts[0]!.i;
+    const results = await this.results(tenantId, taskId, from, doc.contacts[doc.contacts.length - 1]!.i + 1);
+    return { ...doc, contacts: doc.contacts.map((c) => (c ? withResult(c, results.get(c.i)) : c)) };
+  }
+
+  /**
+   * A page of contacts as imported, without reading their results: the campaign's hot path (loadContactPage) and
+   * the phone search. Contacts of older tasks may still carry a result of their own; readers use {@link get}.
+   */
+  async contacts(tenantId: string, taskId: string, page: number): Promise<ContactPageDoc | null> {
     return ofTenant(
       await this.m.contactPages
         .findOne({ _id: pageId(taskId, page) })
@@ -117,33 +199,117 @@ export class ContactPageRepository {
     );
   }
 
-  /** Write a contact's latest attempt into its bucket: one exact-`_id` update. */
+  /** The results of contacts `from … to-1` (by contact index): one exact-`_id` read per result bucket. */
+  async results(tenantId: string, taskId: string, from: number, to: number): Promise<Map<number, ContactResult>> {
+    const out = new Map<number, ContactResult>();
+    for (let n = Math.floor(from / RESULT_BUCKET); n * RESULT_BUCKET < to; n++) {
+      for (const [i, r] of await this.resultBucket(tenantId, taskId, n)) if (i >= from && i < to) out.set(i, r);
+    }
+    return out;
+  }
+
+  /** One result bucket: contact index → its result. */
+  async resultBucket(tenantId: string, taskId: string, n: number): Promise<Map<number, ContactResult>> {
+    const doc = ofTenant(
+      await this.m.contactResults
+        .findOne({ _id: resultBucketId(taskId, n) })
+        .lean<ContactResultDoc>()
+        .exec(),
+      tenantId,
+    );
+    const out = new Map<number, ContactResult>();
+    const at = (slot: string) => {
+      const i = n * RESULT_BUCKET + Number(slot);
+      let r = out.get(i);
+      if (!r) out.set(i, (r = {}));
+      return r;
+    };
+    for (const [slot, json] of Object.entries(doc?.c ?? {})) at(slot).last = decodeResult(json);
+    for (const [slot, reason] of Object.entries(doc?.s ?? {})) at(slot).skipped = reason;
+    return out;
+  }
+
+  /**
+   * Write a contact's latest attempt into its result bucket: one exact-`_id` upsert of one slot (idempotent).
+   * `_pageSize` is no longer needed (result buckets have a fixed size) and kept for the callers.
+   */
   async setLastAttempt(
-    _tenantId: string,
+    tenantId: string,
     taskId: string,
-    pageSize: number,
+    _pageSize: number,
     index: number,
     last: LastAttempt,
   ): Promise<void> {
-    const slot = index % pageSize;
-    const id = pageId(taskId, Math.floor(index / pageSize));
-    const res = await withDocLock(`contact_pages/${id}`, () =>
-      this.m.contactPages
-        .updateOne(
-          { _id: id },
-          { $set: { [`contacts.${slot}.last`]: last, [`contacts.${slot}.attempts`]: last.attempt } },
-        )
-        .exec(),
-    );
-    if (res.matchedCount !== 1) throw new Error(`contact page of ${taskId}#${index} not found`);
+    await this.setSlot(tenantId, taskId, index, 'c', encodeResult(last));
   }
 
-  async markSkipped(_tenantId: string, taskId: string, pageSize: number, index: number, reason: string): Promise<void> {
-    const slot = index % pageSize;
-    const id = pageId(taskId, Math.floor(index / pageSize));
-    await withDocLock(`contact_pages/${id}`, () =>
-      this.m.contactPages.updateOne({ _id: id }, { $set: { [`contacts.${slot}.skipped`]: reason } }).exec(),
+  async markSkipped(tenantId: string, taskId: string, _pageSize: number, index: number, reason: string): Promise<void> {
+    await this.setSlot(tenantId, taskId, index, 's', reason);
+  }
+
+  private async setSlot(tenantId: string, taskId: string, index: number, field: 'c' | 's', value: string) {
+    const n = Math.floor(index / RESULT_BUCKET);
+    const id = resultBucketId(taskId, n);
+    const write = () =>
+      this.m.contactResults
+        .updateOne(
+          { _id: id },
+          { $set: { [`${field}.${index % RESULT_BUCKET}`]: value }, $setOnInsert: { tenantId, taskId, n } },
+          { upsert: true },
+        )
+        .exec();
+    await withDocLock(`contact_results/${id}`, async () => {
+      try {
+        await write();
+      } catch (err) {
+        // Two processes upserting a new bucket at once: one insert wins, the other's retry updates it.
+        if (!isDuplicateKey(err)) throw err;
+        await write();
+      }
+    });
+  }
+
+  /**
+   * Move a contact from its previous latest result to its new one in `result_index`; call once per counted attempt
+   * (with TaskRepository.countAttempt, whose `stats.latest` moves the same way).
+   */
+  async countResult(
+    tenantId: string,
+    taskId: string,
+    index: number,
+    code: CallResultCode,
+    previous: CallResultCode | undefined,
+  ): Promise<void> {
+    if (previous === code) return;
+    const n = Math.floor(index / RESULT_BUCKET);
+    const k = Math.floor(n / RESULT_INDEX_SPAN);
+    const id = resultIndexId(taskId, k);
+    const inc: Record<string, number> = { [`b.${n}.${code}`]: 1 };
+    if (previous) inc[`b.${n}.${previous}`] = -1;
+    const write = () =>
+      this.m.resultIndex
+        .updateOne({ _id: id }, { $inc: inc, $setOnInsert: { tenantId, taskId } }, { upsert: true })
+        .exec();
+    await withDocLock(`result_index/${id}`, async () => {
+      try {
+        await write();
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        await write();
+      }
+    });
+  }
+
+  /** One `result_index` document: result bucket number → latest result → contacts (only positive counts). */
+  async resultIndex(tenantId: string, taskId: string, k: number): Promise<Map<number, Record<string, number>>> {
+    const doc = ofTenant(
+      await this.m.resultIndex
+        .findOne({ _id: resultIndexId(taskId, k) })
+        .lean<ResultIndexDoc>()
+        .exec(),
+      tenantId,
     );
+    return new Map(Object.entries(doc?.b ?? {}).map(([n, counts]) => [Number(n), counts]));
   }
 }
 
@@ -317,6 +483,7 @@ export function toLastAttempt(o: AttemptOutcome): LastAttempt {
     ...(o.tags?.length ? { tags: [...o.tags] } : {}),
     ...(o.transfer ? { transfer: o.transfer.kind } : {}),
     ...(o.agentId ? { agentId: o.agentId } : {}),
+    ...(o.amd ? { amd: o.amd.status, amdCause: o.amd.cause } : {}),
   };
 }
 

@@ -3,8 +3,13 @@
  * operations over small collections (FerretDB, the embedded server, only pushes `_id` equality down):
  *
  * - `tasks`          one document per task (`_id` = task id), with counters kept as calls finish.
- * - `contact_pages`  the call list in buckets of `pageSize` contacts, `_id` = `<taskId>/<page>`; each contact
- *                    carries its latest attempt, so a task detail page is one or two `_id` reads.
+ * - `contact_pages`  the call list in buckets of `pageSize` contacts, `_id` = `<taskId>/<page>`: read-mostly (written
+ *                    by imports; contacts of tasks from before issue #10 may still carry their latest attempt).
+ * - `contact_results` the latest attempt of each contact in small buckets of {@link RESULT_BUCKET} contacts,
+ *                    `_id` = `<taskId>/r/<n>`: one exact-`_id` `$set` per result, one string per contact.
+ * - `result_index`   per {@link RESULT_INDEX_SPAN} result buckets, how many of their contacts have each latest
+ *                    result (`_id` = `<taskId>/x/<k>`): a filtered ListTaskDetail reads these, then only the
+ *                    result buckets that hold its page.
  * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id): claimed by an insert,
  *                    so a retried activity finds its own record instead of dialling twice, then finalised by `_id`.
  * - `call_marks`     insert-only markers `<attemptId>/final` and `<attemptId>/counted`: "only the first time" decided
@@ -33,6 +38,8 @@ export interface TaskDoc {
   callerNumber?: string;
   /** Registered caller numbers the task's calls rotate over (each on a line). */
   callerNumbers?: string[];
+  /** Answering-machine detection on answered calls. */
+  amd?: boolean;
   totalContacts: number;
   pageSize: number;
   pages: number;
@@ -78,6 +85,9 @@ export interface LastAttempt {
   /** A transfer to agents: how it went (connected, timeout, abandoned, lost), and the agent who took it. */
   transfer?: string;
   agentId?: string;
+  /** Answering-machine detection's verdict (HUMAN, MACHINE, NOTSURE, HANGUP) and app_amd's cause. */
+  amd?: string;
+  amdCause?: string;
 }
 
 export interface PageContact {
@@ -99,6 +109,36 @@ export interface ContactPageDoc {
   taskId: string;
   page: number;
   contacts: PageContact[];
+}
+
+/**
+ * Contacts per result bucket. Measured on FerretDB 1.24 (SQLite, with the `_id` fix): a bucket costs by its number
+ * of fields, not its bytes (a 4 KB string reads like an empty document, 1,000 small fields take ~19 ms), so each
+ * contact's result is one JSON string and a bucket of 125 (~125 fields) is read or `$set` in ~2–3 ms, while a
+ * million contacts make 8,000 buckets. 500 (the contact page size) is a multiple, so a page spans 4 buckets.
+ */
+export const RESULT_BUCKET = 125;
+/** Result buckets per `result_index` document: 5,000 contacts, so a million contacts make 200 index documents. */
+export const RESULT_INDEX_SPAN = 40;
+
+/** A result bucket: slot (index mod {@link RESULT_BUCKET}) → the latest attempt as JSON, and skip reasons. */
+export interface ContactResultDoc {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  n: number;
+  /** slot → JSON of {@link LastAttempt} (dates as ISO strings). */
+  c?: Record<string, string>;
+  /** slot → why the contact was not dialled (recordSkipped). */
+  s?: Record<string, string>;
+}
+
+/** Counts of latest results per result bucket: `b[<n>][<code>]` contacts of bucket n whose latest result is code. */
+export interface ResultIndexDoc {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  b?: Record<string, Record<string, number>>;
 }
 
 export interface CallDoc {
@@ -150,6 +190,7 @@ const taskSchema = new Schema<TaskDoc>(
     script: { type: Schema.Types.Mixed },
     callerNumber: { type: String },
     callerNumbers: { type: [String], default: undefined },
+    amd: { type: Boolean },
     totalContacts: { type: Number, required: true },
     pageSize: { type: Number, required: true },
     pages: { type: Number, required: true },
@@ -219,9 +260,35 @@ const callMarkSchema = new Schema<CallMarkDoc>(
   { collection: 'call_marks', versionKey: false },
 );
 
+const contactResultSchema = new Schema<ContactResultDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    taskId: { type: String, required: true },
+    n: { type: Number, required: true },
+    c: { type: Schema.Types.Mixed },
+    s: { type: Schema.Types.Mixed },
+  },
+  // Read and written only by `_id` (upserts of one slot); no secondary index on purpose.
+  { collection: 'contact_results', versionKey: false, minimize: false },
+);
+
+const resultIndexSchema = new Schema<ResultIndexDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    taskId: { type: String, required: true },
+    b: { type: Schema.Types.Mixed },
+  },
+  // `$inc` by `_id` as attempts are counted, read by `_id` by the filtered ListTaskDetail; no secondary index.
+  { collection: 'result_index', versionKey: false, minimize: false },
+);
+
 export interface Models {
   tasks: Model<TaskDoc>;
   contactPages: Model<ContactPageDoc>;
+  contactResults: Model<ContactResultDoc>;
+  resultIndex: Model<ResultIndexDoc>;
   calls: Model<CallDoc>;
   callMarks: Model<CallMarkDoc>;
 }
@@ -230,6 +297,8 @@ export function registerModels(conn: Connection): Models {
   return {
     tasks: conn.model<TaskDoc>('Task', taskSchema),
     contactPages: conn.model<ContactPageDoc>('ContactPage', contactPageSchema),
+    contactResults: conn.model<ContactResultDoc>('ContactResult', contactResultSchema),
+    resultIndex: conn.model<ResultIndexDoc>('ResultIndex', resultIndexSchema),
     calls: conn.model<CallDoc>('Call', callSchema),
     callMarks: conn.model<CallMarkDoc>('CallMark', callMarkSchema),
   };

@@ -2,7 +2,11 @@
  * Authentication and roles. Every route needs an API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`)
  * unless marked @Public(); the key decides the tenant and the roles. `admin` implies every role.
  *
- * Route roles: managers create tasks and upload lists; supervisors start, pause and cancel; auditors read.
+ * Route roles: managers create tasks and upload lists; supervisors start, pause and cancel; auditors read; an agent
+ * (普通坐席, a key written `agent@<agentId>` in API_KEYS) reaches only the routes that name the `agent` role — the
+ * agent's own view under `/agents/me` (api/agents/agent-view.controller.ts) — and every such route acts on the
+ * key's own agent ({@link ownAgentId}), never on an id taken from the request, so another agent's state, offers,
+ * calls and dialogs are out of its reach (403 on the routes of other roles, 404 for another agent's call).
  */
 import {
   createParamDecorator,
@@ -23,6 +27,8 @@ import { CONFIG } from '../common/tokens';
 export interface Principal {
   tenantId: string;
   roles: readonly Role[];
+  /** The agent an agent-role key is bound to. */
+  agentId?: string;
 }
 
 const ROLES_KEY = 'waihu:roles';
@@ -51,7 +57,7 @@ export class ApiKeyGuard implements CanActivate {
   ) {
     this.keys = config.api.keys.map((k) => ({
       digest: digest(k.key),
-      principal: { tenantId: k.tenantId, roles: k.roles },
+      principal: { tenantId: k.tenantId, roles: k.roles, ...(k.agentId ? { agentId: k.agentId } : {}) },
     }));
   }
 
@@ -75,6 +81,15 @@ export class ApiKeyGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * The agent the caller acts as: an agent-role key's own agent. Other keys (admin included) are bound to no agent and
+ * get 403 on the `/agents/me` routes.
+ */
+export function ownAgentId(p: Principal): string {
+  if (!p.agentId) throw new ForbiddenException('this API key is not bound to an agent (agent@<agentId>)');
+  return p.agentId;
 }
 
 /** Full phone numbers only for roles that act on them; auditors see masked numbers. */

@@ -108,7 +108,10 @@ export class ListExportService {
     ];
   }
 
-  /** The task's contacts, bucket by bucket (exact `_id` reads), never past the end of the list. */
+  /**
+   * The task's contacts with their latest results, page by page (each contact page and its result buckets: exact
+   * `_id` reads, ~2,000 pages and 8,000 result buckets at a million contacts), never past the end of the list.
+   */
   private async *contacts(task: TaskDoc): AsyncGenerator<PageContact> {
     for (let p = 0; p < task.pages; p++) {
       const doc = await this.repos.pages.get(task.tenantId, task._id, p);

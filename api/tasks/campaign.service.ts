@@ -15,6 +15,7 @@ import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { TaskDoc } from '../../activities/mongo/schemas';
+import { upcomingHolidays } from '../../activities/mongo/tenant-settings';
 import { DomainError, ValidationFailed } from '../../src/errors';
 import { forecast, type CallProfile } from '../../src/forecast';
 import type { campaignWorkflow } from '../../workflows/campaign';
@@ -49,11 +50,20 @@ export class CampaignService {
     @Inject(forwardRef(() => TasksService)) private readonly tasks: TasksService,
   ) {}
 
-  snapshot(task: Task): CampaignTask {
+  /**
+   * What the campaign runs with. Blocked hours and holidays are the tenant's settings as they are now (the task's
+   * own days, windows and zone are its own); a running campaign keeps the calendar it was started with.
+   */
+  async snapshot(task: Task): Promise<CampaignTask> {
+    const tenant = await this.repos.tenantSettings.get(task.tenantId);
     return {
       tenantId: task.tenantId,
       taskId: task._id,
-      calendar: { ...task.calendar, holidays: [...this.config.tenantDefaults.holidays] },
+      calendar: {
+        ...task.calendar,
+        blocked: tenant.blockedHours,
+        holidays: upcomingHolidays(tenant.holidays, Date.now()),
+      },
       retry: task.retry,
       aiSeats: task.aiSeats,
       totalContacts: task.totalContacts,
@@ -64,6 +74,7 @@ export class CampaignService {
       ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
       ...(task.callerNumbers?.length ? { callerNumbers: [...task.callerNumbers] } : {}),
       ...(task.script ? { transfer: { ...this.config.transfer } } : {}),
+      ...(task.amd ? { amd: true } : {}),
       ...(task.script ? { script: { scriptId: task.script.scriptId, version: task.script.version } } : {}),
       ...(task.startAt ? { startAt: new Date(task.startAt).toISOString() } : {}),
     };
@@ -71,11 +82,15 @@ export class CampaignService {
 
   /** AI seats this task may still ask for: the tenant pool minus the seats its other tasks hold. */
   async availableSeats(tenantId: string, taskId?: string): Promise<number> {
-    return this.repos.seats.available(tenantId, this.config.tenantDefaults.aiSeats, taskId);
+    const { aiSeats } = await this.repos.tenantSettings.get(tenantId);
+    return this.repos.seats.available(tenantId, aiSeats, taskId);
   }
 
   private async reserve(task: Task, seats: number): Promise<void> {
-    const r = await this.repos.seats.reserve(task.tenantId, task._id, seats, this.config.tenantDefaults.aiSeats);
+    // The pool is read fresh under the tenant's settings lock, so a pool being lowered meanwhile is never exceeded.
+    const r = await this.repos.tenantSettings.withPool(task.tenantId, (pool) =>
+      this.repos.seats.reserve(task.tenantId, task._id, seats, pool),
+    );
     if (!r.ok)
       throw new ValidationFailed(`only ${r.available} AI seat(s) of the tenant's pool are available`, [
         { field: 'aiSeats', value: String(seats), reason: `exceeds the ${r.available} available AI seat(s)` },
@@ -89,7 +104,7 @@ export class CampaignService {
       await this.temporal.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
         workflowId: task.workflowId,
         taskQueue: this.config.temporal.taskQueue,
-        args: [{ task: this.snapshot(task) }],
+        args: [{ task: await this.snapshot(task) }],
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -195,6 +210,7 @@ export class CampaignService {
     const reopen = task.status === 'COMPLETED';
     if (reopen) await this.reserve(task, task.aiSeats);
     try {
+      const snapshot = await this.snapshot(task);
       await this.temporal.workflow.signalWithStart<typeof campaignWorkflow, [number]>('campaignWorkflow', {
         workflowId: task.workflowId,
         taskQueue: this.config.temporal.taskQueue,
@@ -202,8 +218,8 @@ export class CampaignService {
         signalArgs: [task.totalContacts],
         args: [
           {
-            task: this.snapshot(task),
-            state: { ...CampaignScheduler.initial(this.snapshot(task)), cursor: previousTotal },
+            task: snapshot,
+            state: { ...CampaignScheduler.initial(snapshot), cursor: previousTotal },
           },
         ],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -238,7 +254,7 @@ export class CampaignService {
     const startAt = task.startAt ? new Date(task.startAt).getTime() : 0;
     const f = forecast({
       nowMs: Math.max(Date.now(), startAt),
-      calendar: this.snapshot(task).calendar,
+      calendar: (await this.snapshot(task)).calendar,
       remainingContacts,
       seats: progress?.seats ?? task.aiSeats,
       maxRetries: task.retry.maxRetries,

@@ -160,6 +160,16 @@ export class CreateTaskDto {
   @Matches(/^\+\d{3,20}$/, { each: true, message: 'each must be an E.164 number (+ and digits)' })
   callerNumbers?: string[];
 
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Answering-machine detection (Asterisk AMD) on answered calls: a machine gets no robot, the call is hung up and ' +
+      'recorded as 呼叫成功 / 答录机; every call records the verdict (HUMAN, MACHINE, NOTSURE).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  answeringMachineDetection?: boolean;
+
   @ApiPropertyOptional({ example: '057100000000', description: 'Caller number shown to the callee' })
   @IsOptional()
   @Matches(/^\+?\d{3,20}$/, { message: 'must be digits with an optional leading +' })

@@ -11,7 +11,11 @@ import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { ImportReport } from '../../activities/mongo/list-schemas';
-import type { PageContact, TaskDoc } from '../../activities/mongo/schemas';
+import { withResult, type ContactResult } from '../../activities/mongo/repositories';
+import { PHONE_BUCKETS } from '../../activities/mongo/list-schemas';
+import { RESULT_BUCKET, RESULT_INDEX_SPAN, type PageContact, type TaskDoc } from '../../activities/mongo/schemas';
+import type { CallResultCode } from '../../src/call-result';
+import type { TenantSettings } from '../../activities/mongo/tenant-settings';
 import { isValidZone, openSegments } from '../../src/calendar';
 import { categoryOf, CALL_RESULT_LABELS } from '../../src/call-result';
 import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../../src/errors';
@@ -77,9 +81,9 @@ export class TasksService {
   ) {}
 
   /** Cross-field rules class-validator cannot express; every problem is reported, none stops the others. */
-  private checkDefinition(dto: CreateTaskDto): FieldProblem[] {
+  private checkDefinition(dto: CreateTaskDto, tenant: TenantSettings): FieldProblem[] {
     const problems: FieldProblem[] = [];
-    const zone = dto.timezone ?? this.config.tenantDefaults.timezone;
+    const zone = dto.timezone ?? tenant.timezone;
     if (!isValidZone(zone)) problems.push({ field: 'timezone', value: zone, reason: 'not an IANA time zone' });
     const windows = dto.workingWindows.map((w) => ({ ...w }));
     windows.forEach((w, i) => {
@@ -106,11 +110,11 @@ export class TasksService {
     }
     if (!problems.length) {
       windows.forEach((w, i) => {
-        if (!openSegments({ windows: [w], blocked: [...this.config.tenantDefaults.blockedHours] }).length)
+        if (!openSegments({ windows: [w], blocked: tenant.blockedHours }).length)
           problems.push({
             field: `workingWindows.${i}`,
             value: `${w.start}-${w.end}`,
-            reason: `lies entirely inside the platform's blocked hours (${this.config.tenantDefaults.blockedHours.map((b) => `${b.start}-${b.end}`).join(', ')})`,
+            reason: `lies entirely inside the tenant's blocked hours (${tenant.blockedHours.map((b) => `${b.start}-${b.end}`).join(', ')})`,
           });
       });
     }
@@ -179,7 +183,8 @@ export class TasksService {
    * last, so a rejected list leaves nothing behind.
    */
   async create(tenantId: string, dto: CreateTaskDto, file: UploadedList | undefined) {
-    const problems = this.checkDefinition(dto);
+    const tenant = await this.repos.tenantSettings.get(tenantId);
+    const problems = this.checkDefinition(dto, tenant);
     const script = await this.pinScript(tenantId, dto, problems);
     await this.checkCallerNumbers(tenantId, dto.callerNumbers, problems);
     if (!file) problems.push({ field: 'file', reason: 'a call list (.csv or .xlsx) is required' });
@@ -211,10 +216,10 @@ export class TasksService {
           status: 'NOT_STARTED',
           effectiveImmediately: dto.effectiveImmediately ?? true,
           calendar: {
-            timezone: dto.timezone ?? this.config.tenantDefaults.timezone,
+            timezone: dto.timezone ?? tenant.timezone,
             workingDays: [...dto.workingDays].sort(),
             windows: dto.workingWindows.map((w) => ({ start: w.start, end: w.end })),
-            blocked: this.config.tenantDefaults.blockedHours.map((b) => ({ ...b })),
+            blocked: tenant.blockedHours.map((b) => ({ ...b })),
           },
           retry: dto.retry
             ? {
@@ -227,6 +232,7 @@ export class TasksService {
           prompt,
           ...(script ? { script } : {}),
           ...(dto.callerNumbers?.length ? { callerNumbers: [...new Set(dto.callerNumbers)] } : {}),
+          ...(dto.answeringMachineDetection ? { amd: true } : {}),
           ...(dto.callerNumber ? { callerNumber: dto.callerNumber } : {}),
           ...(dto.startAt ? { startAt: new Date(dto.startAt) } : {}),
           totalContacts: totals.totalContacts,
@@ -405,7 +411,9 @@ export class TasksService {
 
   /**
    * ListTaskDetail: one row per contact with its latest attempt. Without filters a page is read from the one or
-   * two buckets that hold it (exact `_id`); with filters the buckets are scanned in order.
+   * two contact pages and the result buckets that hold it (exact `_id`); a result filter goes through
+   * `result_index`, a phone filter through the task's phone hash buckets (see the methods below). Nothing here
+   * writes, so a search never holds up the campaign.
    */
   async details(tenantId: string, taskId: string, q: DetailQueryDto, fullNumbers: boolean) {
     const task = await this.taskOr404(tenantId, taskId);
@@ -433,6 +441,7 @@ export class TasksService {
             ...(c.last.tags?.length ? { tags: c.last.tags } : {}),
             ...(c.last.transfer ? { transfer: c.last.transfer } : {}),
             ...(c.last.agentId ? { agentId: c.last.agentId } : {}),
+            ...(c.last.amd ? { answeringMachine: c.last.amd, answeringMachineCause: c.last.amdCause } : {}),
             hangupBy: c.last.hangupBy,
             startedAt: c.last.startedAt,
             ...(c.last.answeredAt ? { answeredAt: c.last.answeredAt } : {}),
@@ -443,34 +452,169 @@ export class TasksService {
           }
         : {}),
     });
-    const filtered = q.result !== undefined || q.phone !== undefined;
-    const items: DetailRow[] = [];
-    let total = task.totalContacts;
-    if (!filtered) {
-      const first = Math.floor(skip / task.pageSize);
-      const last = Math.floor(Math.min(skip + pageSize, task.totalContacts) / task.pageSize);
-      for (let p = first; p <= last && p < task.pages; p++) {
-        const doc = await this.repos.pages.get(tenantId, taskId, p);
-        for (const c of doc?.contacts ?? [])
-          if (c.i >= skip && c.i < skip + pageSize && c.i < task.totalContacts) items.push(row(c));
-      }
-    } else {
-      total = 0;
-      const digits = q.phone?.replace(/^\+/, '');
-      for (let p = 0; p < task.pages; p++) {
-        const doc = await this.repos.pages.get(tenantId, taskId, p);
-        for (const c of doc?.contacts ?? []) {
-          // Slots past the end of the list belong to an import that has not committed (or failed): not the list.
-          if (c.i >= task.totalContacts) continue;
-          if (q.result !== undefined && c.last?.code !== q.result) continue;
-          if (digits !== undefined && !c.phone.includes(digits)) continue;
-          if (total >= skip && items.length < pageSize) items.push(row(c));
-          total++;
+    const found =
+      q.phone !== undefined
+        ? await this.byPhone(task, q.phone.replace(/^\+/, ''), q.result, skip, pageSize)
+        : q.result !== undefined
+          ? await this.byResult(task, q.result, skip, pageSize)
+          : await this.inOrder(task, skip, pageSize);
+    const total = found.total;
+    const items = found.contacts.map(row);
+    return { page, pageSize, total, items };
+  }
+
+  /** Unfiltered: the one or two contact pages that hold the rows and the result buckets of those rows. */
+  private async inOrder(task: TaskDoc, skip: number, pageSize: number): Promise<DetailPage> {
+    const end = Math.min(skip + pageSize, task.totalContacts);
+    const contacts: PageContact[] = [];
+    if (skip >= end) return { total: task.totalContacts, contacts };
+    const results = await this.repos.pages.results(task.tenantId, task._id, skip, end);
+    for (let p = Math.floor(skip / task.pageSize); p * task.pageSize < end && p < task.pages; p++) {
+      const doc = await this.repos.pages.contacts(task.tenantId, task._id, p);
+      for (const c of doc?.contacts ?? [])
+        if (c && c.i >= skip && c.i < end) contacts.push(withResult(c, results.get(c.i)));
+    }
+    return { total: task.totalContacts, contacts };
+  }
+
+  /**
+   * Filtered by latest result: `result_index` says how many contacts of each result bucket have that result, so
+   * only the index documents up to the page (200 at a million contacts) and the result buckets holding its rows
+   * are read, then the rows' contact pages. The total is the task's counter of contacts by latest result.
+   */
+  private async byResult(task: TaskDoc, code: CallResultCode, skip: number, pageSize: number): Promise<DetailPage> {
+    const counted = task.stats.latest?.[code] ?? 0;
+    const want = skip + pageSize;
+    const hits: [number, ContactResult][] = [];
+    const indexDocs = Math.ceil(Math.ceil(task.totalContacts / RESULT_BUCKET) / RESULT_INDEX_SPAN);
+    let seen = 0;
+    let indexed = false;
+    for (let k = 0; k < indexDocs && seen < want; k++) {
+      const index = await this.repos.pages.resultIndex(task.tenantId, task._id, k);
+      if (index.size) indexed = true;
+      for (const n of [...index.keys()].sort((a, b) => a - b)) {
+        const count = index.get(n)?.[code] ?? 0;
+        if (count <= 0) continue;
+        if (seen >= want) break;
+        if (seen + count <= skip) {
+          seen += count;
+          continue;
+        }
+        const bucket = [...(await this.repos.pages.resultBucket(task.tenantId, task._id, n))]
+          .filter(([i, r]) => r.last?.code === code && i < task.totalContacts)
+          .sort(([a], [b]) => a - b);
+        for (const hit of bucket) {
+          if (seen >= skip && seen < want) hits.push(hit);
+          seen++;
         }
       }
     }
-    return { page, pageSize, total, items };
+    // Results recorded before result buckets existed are in the contact pages only: scan those (older tasks).
+    if (!indexed && (counted > 0 || (task.stats.latest === undefined && task.stats.attempts > 0)))
+      return this.scan(task, (c) => c.last?.code === code, skip, pageSize);
+    const contacts: PageContact[] = [];
+    const pages = new Map<number, Map<number, PageContact>>();
+    for (const [i, r] of hits) {
+      const p = Math.floor(i / task.pageSize);
+      let page = pages.get(p);
+      if (!page) {
+        const doc = await this.repos.pages.contacts(task.tenantId, task._id, p);
+        pages.set(p, (page = new Map((doc?.contacts ?? []).filter(Boolean).map((c) => [c.i, c]))));
+      }
+      const c = page.get(i);
+      if (c) contacts.push(withResult(c, r));
+    }
+    return { total: task.stats.latest ? Math.max(counted, 0) : seen, contacts };
   }
+
+  /**
+   * Filtered by digits of the number (and maybe the result): the task's phone hash buckets (`contact_phones`, 256
+   * exact-`_id` reads, written by every import) give the matching contacts' indices; only the rows' pages are read,
+   * and the result buckets only of candidates when a result is asked for. A task without phone buckets is scanned.
+   */
+  private async byPhone(
+    task: TaskDoc,
+    digits: string,
+    code: CallResultCode | undefined,
+    skip: number,
+    pageSize: number,
+  ): Promise<DetailPage> {
+    let indices: number[] = [];
+    let entries = 0;
+    for (let b = 0; b < PHONE_BUCKETS; b++) {
+      const bucket = await this.repos.imports.phoneBucket(task.tenantId, task._id, b);
+      entries += bucket.size;
+      for (const [key, i] of bucket) if (i < task.totalContacts && key.includes(digits)) indices.push(i);
+    }
+    const legacy = code !== undefined && task.stats.attempts > 0 && !(await this.hasResultIndex(task));
+    if ((!entries && task.totalContacts > 0) || legacy)
+      return this.scan(
+        task,
+        (c) => c.phone.includes(digits) && (code === undefined || c.last?.code === code),
+        skip,
+        pageSize,
+      );
+    indices.sort((a, b) => a - b);
+    const results = new Map<number, ContactResult>();
+    if (code !== undefined) {
+      const buckets = [...new Set(indices.map((i) => Math.floor(i / RESULT_BUCKET)))];
+      for (const n of buckets)
+        for (const [i, r] of await this.repos.pages.resultBucket(task.tenantId, task._id, n)) results.set(i, r);
+      indices = indices.filter((i) => results.get(i)?.last?.code === code);
+    }
+    const wanted = indices.slice(skip, skip + pageSize);
+    if (code === undefined && wanted.length)
+      for (const [i, r] of await this.repos.pages.results(task.tenantId, task._id, wanted[0]!, wanted.at(-1)! + 1))
+        results.set(i, r);
+    const contacts: PageContact[] = [];
+    const pages = new Map<number, Map<number, PageContact>>();
+    for (const i of wanted) {
+      const p = Math.floor(i / task.pageSize);
+      let page = pages.get(p);
+      if (!page) {
+        const doc = await this.repos.pages.contacts(task.tenantId, task._id, p);
+        pages.set(p, (page = new Map((doc?.contacts ?? []).filter(Boolean).map((c) => [c.i, c]))));
+      }
+      const c = page.get(i);
+      if (c) contacts.push(withResult(c, results.get(i)));
+    }
+    return { total: indices.length, contacts };
+  }
+
+  /** Whether the task's results are counted in `result_index` (not so for results from before it existed). */
+  private async hasResultIndex(task: TaskDoc): Promise<boolean> {
+    const indexDocs = Math.ceil(Math.ceil(task.totalContacts / RESULT_BUCKET) / RESULT_INDEX_SPAN);
+    for (let k = 0; k < indexDocs; k++)
+      if ((await this.repos.pages.resultIndex(task.tenantId, task._id, k)).size) return true;
+    return false;
+  }
+
+  /** Every contact page with its results, in list order (tasks from before the result buckets and phone buckets). */
+  private async scan(
+    task: TaskDoc,
+    match: (c: PageContact) => boolean,
+    skip: number,
+    pageSize: number,
+  ): Promise<DetailPage> {
+    let total = 0;
+    const contacts: PageContact[] = [];
+    for (let p = 0; p < task.pages; p++) {
+      const doc = await this.repos.pages.get(task.tenantId, task._id, p);
+      for (const c of doc?.contacts ?? []) {
+        // Slots past the end of the list belong to an import that has not committed (or failed): not the list.
+        if (!c || c.i >= task.totalContacts || !match(c)) continue;
+        if (total >= skip && contacts.length < pageSize) contacts.push(c);
+        total++;
+      }
+    }
+    return { total, contacts };
+  }
+}
+
+/** Contacts of one page of ListTaskDetail, with their results, and how many contacts match in all. */
+interface DetailPage {
+  total: number;
+  contacts: PageContact[];
 }
 
 /** The `${variables}` a task's contacts must give: its script's, or its prompt's. */

@@ -104,6 +104,19 @@ export interface PauseInterval {
   to?: number;
 }
 
+/** The transfer's activities (workflows/transfer.ts) as timeline steps. */
+const TRANSFER_STEPS: Record<string, { kind: TimelineKind; summary: string } | undefined> = {
+  startHold: { kind: 'queue', summary: 'the callee is put on hold for the transfer' },
+  enqueueTransfer: { kind: 'queue', summary: 'the call joins the skill group’s queue' },
+  ringAgent: { kind: 'queue', summary: 'an agent’s phone rings' },
+  bridgeAgent: { kind: 'queue', summary: 'the callee is bridged to the agent' },
+};
+/** Signals the queue sends the call during a transfer. */
+const TRANSFER_SIGNALS: Record<string, string | undefined> = {
+  agentOffered: 'the queue offers an agent',
+  queueTimeout: 'nobody answered within the queue timeout',
+};
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const secs = (ms: number) => Math.round(ms / 10) / 100;
 
@@ -282,6 +295,15 @@ export function contactStory(history: History | string | object, pauses: PauseIn
         eventId,
         turn: turnOf(t),
       });
+      if (t.end?.kind === 'transfer')
+        entries.push({
+          ...attemptTag(),
+          at: iso(t.atMs),
+          kind: 'transfer',
+          summary: `the robot transferred the call to skill group ${t.end.skillGroupId ?? '?'}`,
+          eventId,
+          details: { ...t.end },
+        });
     }
   };
 
@@ -350,6 +372,14 @@ export function contactStory(history: History | string | object, pauses: PauseIn
             ...(paused.length ? { paused } : {}),
           });
           seatRequestedAt = undefined;
+        } else if (TRANSFER_SIGNALS[e.signal]) {
+          entries.push({
+            ...attemptTag(),
+            at: iso(e.at),
+            kind: 'queue',
+            summary: TRANSFER_SIGNALS[e.signal]!,
+            eventId: e.id,
+          });
         } else if (e.signal === 'cancelContact') {
           entries.push({ at: iso(e.at), kind: 'cancelled', summary: 'the task was cancelled', eventId: e.id });
         }
@@ -386,22 +416,15 @@ export function contactStory(history: History | string | object, pauses: PauseIn
             const end = (input as { end?: DialogEnd; tags?: string[] }).end;
             currentAttempt.tags = (input as { tags?: string[] }).tags ?? [];
             if (end) currentAttempt.dialogEnd = end;
-            if (end?.kind === 'transfer')
-              entries.push({
-                ...attemptTag(),
-                at: iso(e.at),
-                kind: 'transfer',
-                summary: `the robot transferred the call to skill group ${end.skillGroupId ?? '?'}`,
-                eventId: e.id,
-                details: { ...end },
-              });
           }
         } else if (!['recordAttempt', 'recordSkipped'].includes(e.activity)) {
+          // The human transfer's steps (issue #8) and anything newer: named as the workflow named them.
+          const known = TRANSFER_STEPS[e.activity];
           entries.push({
             ...attemptTag(),
             at: iso(e.at),
-            kind: /queue/i.test(e.activity) ? 'queue' : /transfer/i.test(e.activity) ? 'transfer' : 'activity',
-            summary: `activity ${e.activity}`,
+            kind: known?.kind ?? (/queue/i.test(e.activity) ? 'queue' : 'activity'),
+            summary: known?.summary ?? `activity ${e.activity}`,
             eventId: e.id,
           });
         }

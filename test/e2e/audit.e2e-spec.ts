@@ -209,7 +209,10 @@ describe('an auditor reads and verifies one call’s whole story', () => {
     expect(body.checks.length).toBeGreaterThanOrEqual(3);
     for (const c of body.checks) expect(c).toMatchObject({ ok: true });
     const entries = body.entries as { kind: string; reason?: string; attempt?: number; paused?: unknown[] }[];
-    const story = entries.filter((e) => e.kind !== 'status' && e.kind !== 'turn').map((e) => e.kind);
+    // The transfer's own steps (hold, queue, agent: issue #8) come after the robot's transfer, before the hang-up.
+    const story = entries.filter((e) => !['status', 'turn', 'queue', 'activity'].includes(e.kind)).map((e) => e.kind);
+    const queued = entries.findIndex((e) => e.kind === 'queue');
+    if (queued >= 0) expect(queued).toBeGreaterThan(entries.findIndex((e) => e.kind === 'transfer'));
     expect(story).toEqual([
       'due',
       'wait',

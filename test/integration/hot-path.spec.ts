@@ -5,7 +5,9 @@
  * `tenantId`), an operator or a range, it decodes every document of the collection — seconds at a million documents.
  * This suite records every command the MongoDB driver sends (command monitoring) while each hot-path repository
  * method and campaign activity runs, and fails if a query, update, delete or findAndModify has any other filter, or
- * if an aggregate, count or distinct is sent. Inserts are allowed. Real: FerretDB (or MongoDB) of the test servers.
+ * if an aggregate, count or distinct is sent. Inserts are allowed. The readers of the results (ListTaskDetail with
+ * and without filters, the export) are checked against what recordAttempt wrote, and send exact-`_id` reads only.
+ * Real: FerretDB (or MongoDB) of the test servers, ListImportService, TasksService and ListExportService.
  */
 import type { CommandStartedEvent } from 'mongodb';
 import { createCampaignActivities } from '../../activities/campaign-activities';
@@ -13,7 +15,15 @@ import { createLogger } from '../../activities/logger';
 import { openRepositories, type Repositories } from '../../activities/mongo/connection';
 import { ListImportRepository } from '../../activities/mongo/list-repositories';
 import { toLastAttempt } from '../../activities/mongo/repositories';
+import { RESULT_BUCKET } from '../../activities/mongo/schemas';
+import { ListExportService } from '../../api/lists/list-export.service';
+import { ListImportService, PAGE_SIZE } from '../../api/lists/list-import.service';
+import { DEFAULT_LIST_LIMITS } from '../../api/lists/list-limits';
+import { readRows } from '../../api/lists/list-reader';
+import { TasksService } from '../../api/tasks/tasks.service';
+import type { CallResultCode } from '../../src/call-result';
 import { attemptId } from '../../src/ids';
+import { maskPhone } from '../../src/phone';
 import type { AttemptOutcome } from '../../workflows/definitions';
 import { servers, uniqueName } from '../support/servers';
 
@@ -104,7 +114,7 @@ describe('hot-path repository methods', () => {
       retry: { reasons: ['NO_ANSWER'], maxRetries: 1, intervalMinutes: 1 },
       aiSeats: 1,
       prompt: 'x',
-      totalContacts: 3,
+      totalContacts: 4,
       pageSize: 500,
       pages: 1,
       stats: { attempts: 0, finished: 0, answered: 0, talkSeconds: 0, byResult: {}, dialled: 0, latest: {} },
@@ -115,7 +125,7 @@ describe('hot-path repository methods', () => {
       tenantId,
       taskId,
       page: 0,
-      contacts: [0, 1, 2].map((i) => ({ i, phone: `${phone.slice(0, -1)}${i}`, vars: {}, attempts: 0 })),
+      contacts: [0, 1, 2, 3].map((i) => ({ i, phone: `${phone.slice(0, -1)}${i}`, vars: {}, attempts: 0 })),
     });
     await repos.dnc.add(tenantId, [{ phone: '+8613900000000' }]);
     await repos.imports.putPhoneBuckets(
@@ -173,7 +183,7 @@ describe('hot-path repository methods', () => {
       phone,
     });
     const runs: [string, () => Promise<unknown>][] = [
-      ['ContactPageRepository.get (loadContactPage)', () => campaign.loadContactPage(tenantId, taskId, 0)],
+      ['ContactPageRepository.contacts (loadContactPage)', () => campaign.loadContactPage(tenantId, taskId, 0)],
       ['DncRepository.isListed', () => repos.dnc.isListed(tenantId, phone)],
       ['CallRepository.claim', () => repos.calls.claim(claimOf(first, 0))],
       ['CallRepository.claim (already claimed)', () => repos.calls.claim(claimOf(first, 0))],
@@ -192,21 +202,32 @@ describe('hot-path repository methods', () => {
         () => repos.calls.setRecording(tenantId, first.attemptId, { name: first.attemptId, format: 'wav' }),
       ],
       [
-        'recordAttempt (finalize, setLastAttempt, markCounted, countAttempt)',
-        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first }),
+        'recordAttempt (call record, result bucket, markCounted, countAttempt, result index)',
+        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first, phone }),
       ],
       [
         'recordAttempt again (idempotent)',
-        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first }),
+        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first, phone }),
       ],
       [
         'recordAttempt of a redial (countAttempt reads the previous attempt)',
         async () => {
           const redial = outcome(0, 2, 'SUCCESS');
           await repos.calls.claim(claimOf(redial, 0));
-          await campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: redial });
+          await campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: redial, phone });
         },
       ],
+      [
+        'recordAttempt of an older history (no phone, no call record: the number is read from the page)',
+        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 3, outcome: outcome(3, 1, 'POWERED_OFF') }),
+      ],
+      [
+        'ContactPageRepository.countResult (result index: one $inc)',
+        () => repos.pages.countResult(tenantId, taskId, 130, 'BUSY', undefined),
+      ],
+      ['ContactPageRepository.resultIndex', () => repos.pages.resultIndex(tenantId, taskId, 0)],
+      ['ContactPageRepository.resultBucket', () => repos.pages.resultBucket(tenantId, taskId, 0)],
+      ['ContactPageRepository.get (contacts merged with results)', () => repos.pages.get(tenantId, taskId, 0)],
       [
         'CallRepository.release',
         async () => {
@@ -236,7 +257,11 @@ describe('hot-path repository methods', () => {
 
     // And the methods still do their job with `_id`-only filters (tenant checked on what they read).
     const task = await repos.tasks.get(tenantId, taskId);
-    expect(task?.stats).toMatchObject({ attempts: 2, dialled: 1, latest: { SUCCESS: 1, NO_ANSWER: 0 } });
+    expect(task?.stats).toMatchObject({
+      attempts: 3,
+      dialled: 2,
+      latest: { SUCCESS: 1, NO_ANSWER: 0, POWERED_OFF: 1 },
+    });
     expect(await repos.tasks.get('another-tenant', taskId)).toBeNull();
     expect(await repos.calls.get('another-tenant', first.attemptId)).toBeNull();
     expect(await repos.calls.get(tenantId, first.attemptId)).toMatchObject({ state: 'final', code: 'NO_ANSWER' });
@@ -251,6 +276,196 @@ describe('hot-path repository methods', () => {
       [2, 'SUCCESS', undefined],
       [0, undefined, 'DO_NOT_CALL'],
       [1, 'BUSY', undefined],
+      [1, 'POWERED_OFF', undefined],
     ]);
+    expect(page?.contacts[0]?.last).toMatchObject({ attemptId: attemptId(taskId, 0, 2), hangupBy: 'ROBOT' });
+    expect(page?.contacts[0]?.last?.startedAt).toBeInstanceOf(Date);
+    // Results live in their own bucket; the contact page itself is never written by an attempt.
+    const raw = await repos.pages.contacts(tenantId, taskId, 0);
+    expect(raw?.contacts.map((c) => [c.attempts, c.last, c.skipped])).toEqual([
+      [0, undefined, undefined],
+      [0, undefined, undefined],
+      [0, undefined, undefined],
+      [0, undefined, undefined],
+    ]);
+    expect(await repos.calls.get(tenantId, attemptId(taskId, 3, 1))).toMatchObject({ phone: '+8613800000003' });
+    // The result index counts contacts by latest result per result bucket (125 contacts): the redial moved contact 0.
+    const index = await repos.pages.resultIndex(tenantId, taskId, 0);
+    expect(Object.fromEntries(index)).toEqual({
+      0: { NO_ANSWER: 0, SUCCESS: 1, POWERED_OFF: 1 },
+      1: { BUSY: 1 },
+    });
+    expect((await repos.pages.resultIndex('another-tenant', taskId, 0)).size).toBe(0);
+    expect((await repos.pages.resultBucket('another-tenant', taskId, 0)).size).toBe(0);
+  });
+});
+
+describe('readers of the result buckets', () => {
+  const tenantId = uniqueName('hotr');
+  const n = 300; // three result buckets of 125 and a contact page of 500
+  const phoneOf = (i: number) => `+86137${String(i).padStart(8, '0')}`;
+  let repos: Repositories;
+  let taskId: string;
+  let seen: CommandStartedEvent[] = [];
+  const record = (ev: CommandStartedEvent) => seen.push(ev);
+  /** Latest result per contact, as the test recorded it. */
+  const latest = new Map<number, CallResultCode>();
+
+  beforeAll(async () => {
+    repos = await openRepositories(`${servers.mongoBaseUri}/${uniqueName('waihu_hotr_')}?monitorCommands=true`);
+    taskId = uniqueName('t').replace(/[^A-Za-z0-9]/g, '');
+    const csv = Buffer.from(['用户号码', ...Array.from({ length: n }, (_, i) => phoneOf(i))].join('\n'));
+    const silent = createLogger('silent', 'hot-path');
+    await new ListImportService(repos, DEFAULT_LIST_LIMITS, silent).import(
+      tenantId,
+      {
+        kind: 'create',
+        taskId,
+        requiredVariables: [],
+        task: (t) => ({
+          _id: taskId,
+          tenantId,
+          name: 'readers',
+          description: '',
+          status: 'RUNNING',
+          effectiveImmediately: false,
+          calendar: { timezone: 'Asia/Shanghai', workingDays: [1], windows: [], blocked: [] },
+          retry: { reasons: ['BUSY'], maxRetries: 1, intervalMinutes: 1 },
+          aiSeats: 1,
+          prompt: 'x',
+          totalContacts: t.totalContacts,
+          pageSize: PAGE_SIZE,
+          pages: t.pages,
+          duplicatesRemoved: t.duplicates,
+          stats: { attempts: 0, finished: 0, answered: 0, talkSeconds: 0, byResult: {}, dialled: 0, latest: {} },
+          workflowId: `task/${taskId}`,
+        }),
+      },
+      readRows({ buffer: csv, originalname: 'list.csv', size: csv.length }, { maxRows: n + 2, maxRecordBytes: 4096 }),
+    );
+    const campaign = createCampaignActivities({
+      tasks: repos.tasks,
+      pages: repos.pages,
+      calls: repos.calls,
+      seats: repos.seats,
+      logger: silent,
+    });
+    const attempt = async (i: number, a: number, code: CallResultCode) => {
+      const o: AttemptOutcome = {
+        attemptId: attemptId(taskId, i, a),
+        attempt: a,
+        code,
+        label: code,
+        hangupBy: code === 'SUCCESS' ? 'ROBOT' : 'SYSTEM',
+        startedAt: new Date().toISOString(),
+        endedAt: new Date().toISOString(),
+        ringSeconds: 1,
+        talkSeconds: code === 'SUCCESS' ? 5 : 0,
+        dtmf: [],
+      };
+      await campaign.recordAttempt({ tenantId, taskId, contactIndex: i, outcome: o, phone: phoneOf(i) });
+      latest.set(i, code);
+    };
+    // Contacts 0–269 dialled: every third busy, the rest answered; busy ones below 30 redialled and answered.
+    for (let i = 0; i < 270; i++) await attempt(i, 1, i % 3 === 1 ? 'BUSY' : 'SUCCESS');
+    for (let i = 1; i < 30; i += 3) await attempt(i, 2, 'SUCCESS');
+    await campaign.recordSkipped(tenantId, taskId, 299, 'DO_NOT_CALL');
+    repos.conn.getClient().on('commandStarted', record);
+  });
+  afterAll(async () => {
+    repos?.conn.getClient().off('commandStarted', record);
+    await repos?.conn.dropDatabase();
+    await repos?.conn.close();
+  });
+
+  const service = () =>
+    new TasksService(
+      {} as never,
+      repos,
+      createLogger('silent', 'hot-path'),
+      {} as never,
+      DEFAULT_LIST_LIMITS,
+      {} as never,
+      {} as never,
+    );
+  const withCode = (code: CallResultCode) =>
+    [...latest]
+      .filter(([, c]) => c === code)
+      .map(([i]) => i)
+      .sort((a, b) => a - b);
+
+  it('ListTaskDetail: pages, result filter (result_index), phone filter (phone buckets), exact-_id reads only', async () => {
+    const tasks = service();
+    seen = [];
+    const first = await tasks.details(tenantId, taskId, { page: 7, pageSize: 20 }, true);
+    expect(first.total).toBe(n);
+    expect(first.items.map((r) => [r.index, r.result, r.attempts])).toEqual(
+      Array.from({ length: 20 }, (_, k) => 120 + k).map((i) => [i, latest.get(i), i < 30 && i % 3 === 1 ? 2 : 1]),
+    );
+    const tail = await tasks.details(tenantId, taskId, { page: 15, pageSize: 20 }, true);
+    expect(tail.items.at(-1)).toMatchObject({ index: 299, skipped: 'DO_NOT_CALL', attempts: 0 });
+    expect(tail.items.at(-1)?.result).toBeUndefined();
+
+    const success = withCode('SUCCESS');
+    expect(success.length).toBeGreaterThan(RESULT_BUCKET);
+    for (const [page, pageSize] of [
+      [1, 20],
+      [5, 20],
+      [2, 100],
+      [10, 20],
+    ] as const) {
+      const got = await tasks.details(tenantId, taskId, { result: 'SUCCESS', page, pageSize }, false);
+      expect({ page, total: got.total, items: got.items.map((r) => r.index) }).toEqual({
+        page,
+        total: success.length,
+        items: success.slice((page - 1) * pageSize, page * pageSize),
+      });
+    }
+    const busy = withCode('BUSY');
+    const lastBusy = await tasks.details(tenantId, taskId, { result: 'BUSY', page: 4, pageSize: 20 }, false);
+    expect({ total: lastBusy.total, items: lastBusy.items.map((r) => r.index) }).toEqual({
+      total: busy.length,
+      items: busy.slice(60, 80),
+    });
+    expect(lastBusy.items[0]).toMatchObject({
+      result: 'BUSY',
+      hangupBy: 'SYSTEM',
+      phone: maskPhone(phoneOf(busy[60]!)),
+    });
+
+    const one = await tasks.details(tenantId, taskId, { phone: '13700000130', page: 1, pageSize: 20 }, true);
+    expect(one).toMatchObject({ total: 1, items: [{ index: 130, phone: phoneOf(130), result: latest.get(130) }] });
+    // Digits shared by contacts 120–129, with and without a result filter.
+    const some = await tasks.details(tenantId, taskId, { phone: '+861370000012', page: 1, pageSize: 20 }, true);
+    expect(some.items.map((r) => r.index)).toEqual(Array.from({ length: 10 }, (_, k) => 120 + k));
+    const someBusy = await tasks.details(
+      tenantId,
+      taskId,
+      { phone: '1370000012', result: 'BUSY', page: 1, pageSize: 20 },
+      true,
+    );
+    expect(someBusy.items.map((r) => r.index)).toEqual(busy.filter((i) => i >= 120 && i < 130));
+    expect(someBusy.total).toBe(someBusy.items.length);
+
+    expect(seen.map(nonIdOperation).filter(Boolean)).toEqual([]);
+    // Another tenant sees nothing of the task.
+    await expect(tasks.details('another-tenant', taskId, { page: 1, pageSize: 20 }, true)).rejects.toThrow(/task/);
+  });
+
+  it('the export carries every contact with its latest result', async () => {
+    const task = await repos.tasks.get(tenantId, taskId);
+    const chunks: Buffer[] = [];
+    for await (const chunk of new ListExportService(repos).csv(task!, true)) chunks.push(Buffer.from(chunk as Buffer));
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(n + 1);
+    const cells = (i: number) => lines[i + 1]!.split(',');
+    expect([cells(1)[0], cells(1)[3], cells(1)[12]]).toEqual(['2', '呼叫成功', '2']);
+    expect([cells(34)[0], cells(34)[3], cells(34)[12]]).toEqual(['35', '用户占线', '1']);
+    expect([cells(280)[0], cells(280)[3], cells(280)[12]]).toEqual(['281', '', '0']);
+    expect(cells(299).at(-1)).toBe('DO_NOT_CALL');
   });
 });

@@ -19,7 +19,11 @@ export type Behaviour =
   | 'callee-hangup'
   | 'dtmf'
   | 'dialog-keys'
-  | 'transfer-keys';
+  | 'transfer-keys'
+  | 'speak'
+  | 'greeting'
+  | 'transfer-talk'
+  | 'agent-talk';
 
 export interface SippCallee {
   behaviour: Behaviour;

@@ -1,0 +1,510 @@
+/**
+ * 转人工 with agent phones (issue #8): sipp agent phones behind PJSIP endpoints created at run time, callees that walk
+ * the demo script to its transfer (transfer-keys / transfer-talk), and the agent's own view through agent-role keys.
+ * - an agent answers and is bridged: the call's recording holds the agent's voice (a 1 kHz tone its phone sends) and
+ *   the callee's (a 1.8 kHz tone sent while bridged); the agent sees the offer, the robot's dialog so far and the
+ *   contact's row, live over server-sent events, then lists its call, reads its dialog and writes a wrap-up note;
+ * - an agent who lets it ring (AGENT_RING_SECONDS = 6 here) goes to 小休 (missedCall) and the next agent gets the call;
+ * - an agent phone answering 486 is treated the same;
+ * - no agent online: the queue times out, the callee hears the timeout prompt and is hung up (transfer `timeout`);
+ * - two simultaneous transfers with two online agents reach two different agents.
+ * An agent-role key sees only its own agent: 403 on the supervisors' agent routes and on other APIs, 404 on another
+ * agent's calls.
+ *
+ * Real: API (two instances: the stack's, and one whose keys include the agents created here), Temporal dev server and
+ * workers, FerretDB, Asterisk 22 over ARI, espeak-ng, sipp callees and agent phones. Nothing is faked.
+ * sipp ports: 5850-5899.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { loadConfig, type Config } from '../../config/config';
+import { createLogger } from '../../activities/logger';
+import { readWavInfo, type WavInfo } from '../../activities/telephony/wav';
+import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
+import { demoScript } from '../../src/script/demo';
+import { TrunkObserver } from '../support/asterisk';
+import { zoneWhereOpenNow } from '../support/calendar';
+import { writeKeySequence } from '../support/dtmf-pcap';
+import { approvedScript } from '../support/scripts';
+import { uniqueName } from '../support/servers';
+import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
+import { startStack, type Stack } from '../support/stack';
+import { sleep, until } from '../support/wait';
+
+const MANAGER = 'xfer-agents-manager-key-0123';
+const SUPERVISOR = 'xfer-agents-supervisor-key-01';
+const TENANT = uniqueName('tenant');
+const TALK_CALLEE_PORT = 5850;
+const KEYS_CALLEE_PORT = 5852;
+/** The callee of test (a) talks (transfer-talk); every other number reaches the transfer-keys callee. */
+const TALK_PHONE = '+8613700000001';
+const KEYS_PREFIX = '+861370000001';
+const AGENT_TONE_HZ = 1000;
+const CALLEE_TONE_HZ = 1800;
+
+let stack: Stack;
+let app: INestApplication;
+const sipps: SippCallee[] = [];
+const observers: TrunkObserver[] = [];
+const extraApis: { app: INestApplication; ports: AppPorts }[] = [];
+
+// ---- RTP captures of tones: the voices the recording check recognises ----
+
+/** ITU-T G.711 A-law of a 16-bit sample. */
+function alaw(sample: number): number {
+  const SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+  let pcm = sample >> 3;
+  let mask: number;
+  if (pcm >= 0) mask = 0xd5;
+  else {
+    mask = 0x55;
+    pcm = -pcm - 1;
+  }
+  let seg = 0;
+  while (seg < 8 && pcm > SEG_END[seg]!) seg++;
+  if (seg >= 8) return 0x7f ^ mask;
+  const aval = (seg << 4) | ((seg < 2 ? pcm >> 1 : pcm >> seg) & 0x0f);
+  return aval ^ mask;
+}
+
+/**
+ * sipp's g711a.pcap (7 s of PCMA RTP) with every payload replaced by a sine tone, and its own sequence numbers,
+ * timestamps and SSRC (so that it follows a callee's key presses without looking like old packets).
+ */
+function writeTonePcap(path: string, hz: number, seqBase: number): void {
+  const data = Buffer.from(readFileSync('/usr/share/sip-tester/g711a.pcap'));
+  let off = 24;
+  let k = 0;
+  let n = 0;
+  while (off + 16 <= data.length) {
+    const length = data.readUInt32LE(off + 8);
+    const rtp = off + 16 + 14 + 20 + 8;
+    data.writeUInt16BE((seqBase + k) & 0xffff, rtp + 2);
+    data.writeUInt32BE(1_000_000 + k * 160, rtp + 4);
+    data.writeUInt32BE(0x5a5a0000 + hz, rtp + 8);
+    for (let p = rtp + 12; p < off + 16 + length; p++, n++)
+      data[p] = alaw(Math.round(12_000 * Math.sin((2 * Math.PI * hz * n) / 8000)));
+    off += 16 + length;
+    k++;
+  }
+  writeFileSync(path, data);
+}
+
+/** The longest run (seconds) of 0.25 s windows that hold a steady tone of `hz` (level and zero-crossing rate). */
+function toneSeconds(buf: Buffer, info: WavInfo, hz: number): number {
+  const win = Math.floor(info.sampleRate / 4);
+  const samples = Math.floor(info.dataBytes / 2);
+  let best = 0;
+  let run = 0;
+  for (let s = 0; s + win <= samples; s += win) {
+    let sum = 0;
+    let crossings = 0;
+    let prev = 0;
+    for (let i = 0; i < win; i++) {
+      const v = buf.readInt16LE(info.dataOffset + (s + i) * 2);
+      sum += v * v;
+      if (i > 0 && v < 0 !== prev < 0) crossings++;
+      prev = v;
+    }
+    const rms = Math.sqrt(sum / win);
+    const rate = (crossings * info.sampleRate) / win;
+    const steady = rms > 2_000 && Math.abs(rate - 2 * hz) < 0.06 * 2 * hz;
+    run = steady ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best / 4;
+}
+
+// ---- set-up ----
+
+beforeAll(async () => {
+  const talkDir = join(tmpdir(), uniqueName('waihu-xfer-talk-'));
+  writeKeySequence(talkDir, ['1', '9', '1']);
+  writeTonePcap(join(talkDir, 'callee-tone.pcap'), CALLEE_TONE_HZ, 20_000);
+  sipps.push(await startCallee('transfer-talk', TALK_CALLEE_PORT, [], { cwd: talkDir }));
+  const keysDir = join(tmpdir(), uniqueName('waihu-xfer-keys-'));
+  writeKeySequence(keysDir, ['1', '9', '1']);
+  sipps.push(await startCallee('transfer-keys', KEYS_CALLEE_PORT, [], { cwd: keysDir }));
+  stack = await startStack('xferagents', {
+    API_KEYS: `${MANAGER}:${TENANT}:manager,${SUPERVISOR}:${TENANT}:supervisor`,
+    SIP_ROUTES: `${TALK_PHONE}=127.0.0.1:${TALK_CALLEE_PORT},${KEYS_PREFIX}=127.0.0.1:${KEYS_CALLEE_PORT}`,
+    AGENT_RING_SECONDS: '6',
+    TRANSFER_QUEUE_TIMEOUT_SECONDS: '20',
+  });
+  app = stack.app;
+}, 180_000);
+
+afterAll(async () => {
+  for (const o of observers) o.close();
+  for (const a of extraApis) {
+    await a.app.close();
+    await closePorts(a.ports);
+  }
+  await stack?.close();
+  stopCallees(sipps);
+});
+
+const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+const http = (a: INestApplication = app) => request(a.getHttpServer());
+type Row = Record<string, unknown>;
+
+async function skillGroup(name: string): Promise<string> {
+  const res = await http()
+    .post('/skill-groups')
+    .set(as(MANAGER))
+    .send({ name, displayName: `${name}组`, channel: 'HOTLINE', transferVisible: true });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+/** An agent of the group whose phone is a sipp UAS (`behaviour`) on `port`; none = nothing answers there. */
+async function agent(name: string, groupId: string, port: number, behaviour?: Behaviour, dir?: string) {
+  if (behaviour) sipps.push(await startCallee(behaviour, port, [], dir ? { cwd: dir } : {}));
+  const res = await http()
+    .post('/agents')
+    .set(as(MANAGER))
+    .send({
+      loginName: `${name}@example.com`,
+      realName: name,
+      displayName: name,
+      skillGroupIds: [groupId],
+      phoneAddress: `127.0.0.1:${port}`,
+    });
+  expect(res.status).toBe(201);
+  const id = res.body.id as string;
+  const phone = await TrunkObserver.start(stack.config.ari, uniqueName('agentobs'), `PJSIP/agent-${id}`);
+  observers.push(phone);
+  return { id, phone };
+}
+
+async function online(agentId: string): Promise<void> {
+  const res = await http().put(`/agents/${agentId}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' });
+  expect(res.status).toBe(200);
+}
+
+/** A second API on the same servers whose keys include `agent@<id>` keys for these agents (key → agent id). */
+async function agentApi(keys: Record<string, string>): Promise<INestApplication> {
+  const parsed = loadConfig({
+    API_KEYS: Object.entries(keys)
+      .map(([key, id]) => `${key}:${TENANT}:agent@${id}`)
+      .join(','),
+  }).api.keys;
+  const config: Config = { ...stack.config, api: { ...stack.config.api, keys: [...stack.config.api.keys, ...parsed] } };
+  const ports = await openPorts(config, createLogger('warn', 'agent-api'));
+  const a = await createApp(ports);
+  await a.init();
+  extraApis.push({ app: a, ports });
+  return a;
+}
+
+/** Start a task of the demo script (its transfer pointed at the group) for these numbers; returns its id. */
+async function startTask(name: string, groupId: string, phones: string[]): Promise<string> {
+  const script = demoScript();
+  for (const node of script.kbFlows.flatMap((f) => f.nodes))
+    if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = groupId;
+  const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
+  const csv = [
+    '用户号码,用户名称,custName,shopName',
+    ...phones.map((p, i) => `${p},客户${i + 1},客户${i + 1},小王的店`),
+  ];
+  const task = await http()
+    .post('/tasks')
+    .set(as(MANAGER))
+    .field(
+      'definition',
+      JSON.stringify({
+        name,
+        workingDays: [1, 2, 3, 4, 5, 6, 7],
+        workingWindows: [{ start: '00:00', end: '23:59' }],
+        timezone: zoneWhereOpenNow(),
+        aiSeats: phones.length,
+        scriptId,
+      }),
+    )
+    .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
+  expect(task.status).toBe(201);
+  return task.body.id as string;
+}
+
+async function finished(taskId: string, timeoutMs = 120_000): Promise<Row[]> {
+  await until(
+    async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
+    `task ${taskId} to complete`,
+    timeoutMs,
+    1000,
+  );
+  return (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
+}
+
+async function stateOf(agentId: string): Promise<Row> {
+  return (await http().get(`/agents/${agentId}/state`).set(as(SUPERVISOR))).body as Row;
+}
+
+/** Server-sent events of one stream, collected until `stop()`. */
+async function collectEvents(a: INestApplication, key: string) {
+  const server = a.getHttpServer() as Server;
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const abort = new AbortController();
+  const events: { type: string; data: Row }[] = [];
+  const res = await fetch(`http://127.0.0.1:${port}/agents/me/events`, { headers: as(key), signal: abort.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data) events.push({ type, data: JSON.parse(data) as Row });
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    events,
+    stop: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
+/** Supertest: keep a binary body as a Buffer. */
+function binary(res: request.Response, done: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+}
+
+describe('transfer to agents with real agent phones', () => {
+  it('an agent answers: bridged and recorded with both voices; the agent sees the offer live and wraps up', async () => {
+    const group = await skillGroup('recorded');
+    const agentDir = join(tmpdir(), uniqueName('waihu-xfer-agent-'));
+    mkdirSync(agentDir, { recursive: true });
+    writeTonePcap(join(agentDir, 'agent-tone.pcap'), AGENT_TONE_HZ, 30_000);
+    const talker = await agent('talker', group, 5851, 'agent-talk', agentDir);
+    // Another agent of the tenant (its own group, never rung): the one whose key must not reach talker's call.
+    const other = await agent('other', await skillGroup('others'), 5859);
+    const TALKER_KEY = `agent-talker-key-${uniqueName('')}`;
+    const OTHER_KEY = `agent-other-key-${uniqueName('')}`;
+    const agents = await agentApi({ [TALKER_KEY]: talker.id, [OTHER_KEY]: other.id });
+
+    // The agent goes online by itself.
+    const on = await http(agents).put('/agents/me/state').set(as(TALKER_KEY)).send({ state: 'ONLINE' });
+    expect(on.status).toBe(200);
+    expect(on.body).toMatchObject({ agentId: talker.id, state: 'ONLINE', afterCallWork: null });
+    const stream = await collectEvents(agents, TALKER_KEY);
+
+    const taskId = await startTask('转人工_录音', group, [TALK_PHONE]);
+    // While connected: the screen pop shows the caller, the contact's row and the robot's dialog so far.
+    const offer = await until(
+      async () => {
+        const r = await http(agents).get('/agents/me/offer').set(as(TALKER_KEY));
+        expect(r.status).toBe(200);
+        const call = r.body.call as Row | null;
+        return call?.phase === 'talking' ? call : undefined;
+      },
+      'the call to be connected with the agent',
+      90_000,
+      500,
+    );
+    expect(offer).toMatchObject({
+      taskId,
+      skillGroupId: group,
+      phone: TALK_PHONE,
+      contact: { index: 0, phone: TALK_PHONE, name: '客户1', variables: { custName: '客户1', shopName: '小王的店' } },
+      dialog: { source: 'history' },
+    });
+    const liveTurns = (offer.dialog as { turns: Row[] }).turns;
+    expect(liveTurns.length).toBeGreaterThanOrEqual(2);
+    expect(liveTurns.filter((t) => t.calleeKey).map((t) => t.calleeKey)).toEqual(expect.arrayContaining(['1', '9']));
+    const attemptId = offer.attemptId as string;
+    // The other agent cannot see it.
+    expect((await http(agents).get('/agents/me/offer').set(as(OTHER_KEY))).body.call).toBeNull();
+
+    const rows = await finished(taskId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ attemptId, transfer: 'connected', agentId: talker.id, hangupBy: 'AGENT' });
+    expect(talker.phone.total).toBe(1);
+
+    // The recording holds the agent's voice (1 kHz) and the callee's (1.8 kHz), each for several seconds.
+    const rec = await http()
+      .get(`/calls/${attemptId}/recording`)
+      .set(as(MANAGER))
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    const wav = rec.body as Buffer;
+    const info = readWavInfo(wav);
+    const agentVoice = toneSeconds(wav, info, AGENT_TONE_HZ);
+    const calleeVoice = toneSeconds(wav, info, CALLEE_TONE_HZ);
+    process.stdout.write(
+      `recording ${info.durationSeconds.toFixed(1)} s: agent tone ${agentVoice} s, callee tone ${calleeVoice} s\n`,
+    );
+    expect(agentVoice).toBeGreaterThanOrEqual(4);
+    expect(calleeVoice).toBeGreaterThanOrEqual(4);
+
+    // The stream told the agent about the offer and its state changes, with the after-call-work timer.
+    await until(
+      () => stream.events.some((e) => e.type === 'state' && e.data.state === 'AFTER_CALL_WORK'),
+      'the after-call-work event',
+      15_000,
+    );
+    await stream.stop();
+    const types = stream.events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['state', 'offer', 'queue']));
+    expect(stream.events.some((e) => e.type === 'offer' && (e.data.call as Row | null)?.attemptId === attemptId)).toBe(
+      true,
+    );
+    const acw = stream.events.find((e) => e.type === 'state' && e.data.state === 'AFTER_CALL_WORK')!.data;
+    const timer = acw.afterCallWork as Row;
+    expect(Date.parse(timer.endsAt as string) - Date.parse(timer.since as string)).toBe(30_000);
+    expect(stream.events.filter((e) => e.type === 'problem')).toEqual([]);
+
+    // Its own calls, dialog and wrap-up note.
+    const calls = await http(agents).get('/agents/me/calls').set(as(TALKER_KEY)).expect(200);
+    expect(calls.body.items).toEqual([
+      expect.objectContaining({ attemptId, taskId, kind: 'handled', result: 'SUCCESS', wrapUp: null }),
+    ]);
+    expect(calls.body.items[0].phone).not.toBe(TALK_PHONE); // masked in the list
+    const dialog = await http(agents).get(`/agents/me/calls/${attemptId}/dialog`).set(as(TALKER_KEY)).expect(200);
+    expect(dialog.body).toMatchObject({ attemptId, source: 'record', end: { kind: 'transfer' } });
+    expect(dialog.body.turns.length).toBeGreaterThanOrEqual(liveTurns.length);
+    const note = await http(agents)
+      .post(`/agents/me/calls/${attemptId}/wrap-up`)
+      .set(as(TALKER_KEY))
+      .send({ outcome: 'followUp', remark: '明天回电' })
+      .expect(200);
+    expect(note.body).toMatchObject({ attemptId, agentId: talker.id, outcome: 'followUp', remark: '明天回电' });
+    const bad = await http(agents)
+      .post(`/agents/me/calls/${attemptId}/wrap-up`)
+      .set(as(TALKER_KEY))
+      .send({ outcome: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('outcome');
+    const listed = await http(agents).get('/agents/me/calls').set(as(TALKER_KEY)).expect(200);
+    expect(listed.body.items[0].wrapUp).toMatchObject({ outcome: 'followUp', remark: '明天回电' });
+
+    // The other agent's key: 404 on talker's call, 403 on the supervisors' agent routes and on other APIs.
+    const theirs = http(agents);
+    expect((await theirs.get(`/agents/me/calls/${attemptId}/dialog`).set(as(OTHER_KEY))).status).toBe(404);
+    expect(
+      (
+        await http(agents)
+          .post(`/agents/me/calls/${attemptId}/wrap-up`)
+          .set(as(OTHER_KEY))
+          .send({ outcome: 'resolved' })
+      ).status,
+    ).toBe(404);
+    expect((await http(agents).get('/agents/me/calls').set(as(OTHER_KEY))).body.items).toEqual([]);
+    expect((await http(agents).get(`/agents/${talker.id}/state`).set(as(OTHER_KEY))).status).toBe(403);
+    expect(
+      (await http(agents).put(`/agents/${talker.id}/state`).set(as(OTHER_KEY)).send({ state: 'SIGNED_OUT' })).status,
+    ).toBe(403);
+    expect((await http(agents).get(`/agents/${talker.id}/state-history`).set(as(OTHER_KEY))).status).toBe(403);
+    expect((await http(agents).get(`/calls/${attemptId}/recording`).set(as(OTHER_KEY))).status).toBe(403);
+    expect((await http(agents).get(`/tasks/${taskId}/details`).set(as(OTHER_KEY))).status).toBe(403);
+    expect((await http(agents).get(`/tasks/${taskId}/calls/${attemptId}/dialog`).set(as(TALKER_KEY))).status).toBe(403);
+    // Nor can a supervisor's key use the agent's own routes (it is bound to no agent).
+    expect((await http(agents).get('/agents/me/offer').set(as(SUPERVISOR))).status).toBe(403);
+    // 继续工作: the agent ends its own after-call work.
+    const resume = await http(agents).put('/agents/me/state').set(as(TALKER_KEY)).send({ state: 'ONLINE' });
+    expect(resume.status).toBe(200);
+    expect(resume.body).toMatchObject({ state: 'ONLINE', reservation: null });
+  }, 240_000);
+
+  it('an agent who lets it ring goes to short break (missedCall) and the next agent gets the call', async () => {
+    const group = await skillGroup('ring');
+    const ringer = await agent('ringer', group, 5853, 'no-answer');
+    const taker = await agent('taker', group, 5855, 'callee-hangup');
+    await online(ringer.id);
+    await sleep(50);
+    await online(taker.id); // idle for less time: the ringer is offered first
+    const started = Date.now();
+    const taskId = await startTask('转人工_久振', group, [`${KEYS_PREFIX}1`]);
+    const [row] = await finished(taskId);
+    expect(row).toMatchObject({ transfer: 'connected', agentId: taker.id, hangupBy: 'AGENT' });
+    expect(ringer.phone.total).toBe(1);
+    expect(taker.phone.total).toBe(1);
+    // The ringer's phone rang for AGENT_RING_SECONDS before the taker's was rung.
+    const rang = taker.phone.createdAt[0]! - ringer.phone.createdAt[0]!;
+    expect(rang).toBeGreaterThanOrEqual(5_500);
+    expect(rang).toBeLessThan(12_000);
+    expect(await stateOf(ringer.id)).toMatchObject({ state: 'SHORT_BREAK', reason: 'missedCall', reservation: null });
+    expect(await stateOf(taker.id)).toMatchObject({ state: 'AFTER_CALL_WORK' });
+    const history = (await http().get(`/agents/${ringer.id}/state-history`).set(as(SUPERVISOR))).body.items as Row[];
+    expect(history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ to: 'SHORT_BREAK', reason: 'missedCall', by: 'queue', callId: row!.attemptId }),
+      ]),
+    );
+    process.stdout.write(`ring no answer: next agent rung ${rang} ms later; task ${Date.now() - started} ms\n`);
+  }, 180_000);
+
+  it('an agent phone answering 486 is treated as not answering: short break, the next agent gets the call', async () => {
+    const group = await skillGroup('busy');
+    const busy = await agent('busyphone', group, 5854, 'busy');
+    const taker = await agent('taker2', group, 5856, 'callee-hangup');
+    await online(busy.id);
+    await sleep(50);
+    await online(taker.id);
+    const taskId = await startTask('转人工_占线', group, [`${KEYS_PREFIX}2`]);
+    const [row] = await finished(taskId);
+    expect(row).toMatchObject({ transfer: 'connected', agentId: taker.id });
+    expect(busy.phone.total).toBe(1);
+    expect(taker.phone.total).toBe(1);
+    // Rejected at once, not after the ring time.
+    expect(taker.phone.createdAt[0]! - busy.phone.createdAt[0]!).toBeLessThan(4_000);
+    expect(await stateOf(busy.id)).toMatchObject({ state: 'SHORT_BREAK', reason: 'missedCall' });
+  }, 180_000);
+
+  it('no agent online: the queue times out, the callee hears the prompt and is hung up', async () => {
+    const group = await skillGroup('nobody');
+    // An agent of the group who has not started work: never rung, but it sees the queue (排队:1).
+    const idle = await agent('notstarted', group, 5857);
+    const KEY = `agent-notstarted-key-${uniqueName('')}`;
+    const agents = await agentApi({ [KEY]: idle.id });
+    const taskId = await startTask('转人工_无人', group, [`${KEYS_PREFIX}3`]);
+    const waiting = await until(
+      async () => {
+        const q = await http(agents).get('/agents/me/queues').set(as(KEY)).expect(200);
+        const item = (q.body.items as Row[]).find((i) => i.skillGroupId === group);
+        return item && (item.waiting as number) > 0 ? item : undefined;
+      },
+      'the caller to wait in the queue',
+      60_000,
+      500,
+    );
+    expect(waiting).toMatchObject({ waiting: 1, name: 'nobody' });
+    const [row] = await finished(taskId);
+    expect(row).toMatchObject({ resultLabel: '呼叫成功', transfer: 'timeout', hangupBy: 'ROBOT' });
+    expect(row!.agentId).toBeUndefined();
+    expect(idle.phone.total).toBe(0);
+    const after = await http(agents).get('/agents/me/queues').set(as(KEY)).expect(200);
+    expect((after.body.items as Row[]).find((i) => i.skillGroupId === group)).toMatchObject({ waiting: 0 });
+  }, 180_000);
+
+  it('two simultaneous transfers with two online agents reach two different agents', async () => {
+    const group = await skillGroup('pair');
+    const a = await agent('pair_a', group, 5858, 'callee-hangup');
+    const b = await agent('pair_b', group, 5860, 'callee-hangup');
+    await online(a.id);
+    await online(b.id);
+    const taskId = await startTask('转人工_两路', group, [`${KEYS_PREFIX}4`, `${KEYS_PREFIX}5`]);
+    const rows = await finished(taskId);
+    expect(rows.map((r) => r.transfer)).toEqual(['connected', 'connected']);
+    expect(rows.map((r) => r.agentId).sort()).toEqual([a.id, b.id].sort());
+    expect(a.phone.total).toBe(1);
+    expect(b.phone.total).toBe(1);
+  }, 180_000);
+});

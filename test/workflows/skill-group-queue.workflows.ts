@@ -1,0 +1,70 @@
+/**
+ * The workflow bundle of test/workflows/skill-group-queue.spec.ts: every real workflow (workflows/index.ts, with
+ * skillGroupQueueWorkflow) plus `queueCallerDouble`, a test double of the transferred call's side of the queue
+ * protocol (workflows/transfer.ts without the media): it joins the queue, answers or misses each offer as told,
+ * talks for a while and reports the end, and records when the queue offered it an agent or told it to give up.
+ */
+import { condition, getExternalWorkflowHandle, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  agentOfferedSignal,
+  enqueueCallSignal,
+  offerResultSignal,
+  queueTimeoutSignal,
+  transferEndedSignal,
+  type AgentOffer,
+} from '../../workflows/definitions';
+
+export * from '../../workflows';
+
+export interface CallerDoubleInput {
+  queueWorkflowId: string;
+  callId: string;
+  timeoutMs: number;
+  /** Per offer, in order: the agent answers (true) or lets it ring / rejects (false); missing = false. */
+  answers: boolean[];
+  /** How long a connected call lasts. */
+  talkMs: number;
+}
+
+export interface CallerDoubleResult {
+  /** Workflow time (epoch ms) of joining the queue. */
+  enqueuedAt: number;
+  offers: { agentId: string; at: number }[];
+  /** The agent who took the call. */
+  connected?: string;
+  /** When the queue told the call to give up. */
+  timedOutAt?: number;
+}
+
+export async function queueCallerDouble(input: CallerDoubleInput): Promise<CallerDoubleResult> {
+  const offers: CallerDoubleResult['offers'] = [];
+  let pending: AgentOffer | undefined;
+  let timedOutAt: number | undefined;
+  setHandler(agentOfferedSignal, (o) => {
+    pending = o;
+    offers.push({ agentId: o.agentId, at: Date.now() });
+  });
+  setHandler(queueTimeoutSignal, () => {
+    timedOutAt = Date.now();
+  });
+  const queue = getExternalWorkflowHandle(input.queueWorkflowId);
+  const enqueuedAt = Date.now();
+  await queue.signal(enqueueCallSignal, {
+    callId: input.callId,
+    contactWorkflowId: workflowInfo().workflowId,
+    timeoutMs: input.timeoutMs,
+  });
+  for (let n = 0; ; n++) {
+    await condition(() => pending !== undefined || timedOutAt !== undefined);
+    if (!pending) return { enqueuedAt, offers, ...(timedOutAt !== undefined ? { timedOutAt } : {}) };
+    const offer = pending;
+    pending = undefined;
+    const answered = input.answers[n] ?? false;
+    await queue.signal(offerResultSignal, { callId: input.callId, agentId: offer.agentId, answered });
+    if (answered) {
+      await sleep(input.talkMs);
+      await queue.signal(transferEndedSignal, { callId: input.callId, agentId: offer.agentId });
+      return { enqueuedAt, offers, connected: offer.agentId };
+    }
+  }
+}
