@@ -79,7 +79,8 @@ export interface MediaActivityDeps {
   hostQueue: string;
   dnc: DoNotCallCheck;
   dialCounts: FrequencyCounter;
-  frequencyCap: FrequencyCap;
+  /** The tenant's frequency cap (its settings, defaults from the config). */
+  frequencyCap: (tenantId: string) => Promise<FrequencyCap>;
   tts: Tts;
   logger: Logger;
   clock?: () => number;
@@ -513,7 +514,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       if (claim.claimed) {
         // Count the call against the tenant's frequency cap only now that this execution owns the attempt, so a
         // retried execution never counts it twice. Over the cap, give the attempt back and defer it.
-        const cap = await deps.dialCounts.tryRecord(input.tenantId, input.phone, deps.frequencyCap, now());
+        const limit = await deps.frequencyCap(input.tenantId);
+        const cap = await deps.dialCounts.tryRecord(input.tenantId, input.phone, limit, now());
         if (!cap.allowed) {
           await releaseLine();
           await calls.release(input.tenantId, input.attemptId);

@@ -22,6 +22,7 @@ import { tracingOptions } from './observability/tracing';
 import { runtimeMeter } from './observability/runtime';
 import { callMetricsInterceptor } from './observability/worker-metrics';
 import { openRepositories, type Repositories } from './mongo/connection';
+import { frequencyCapOf } from './mongo/tenant-settings';
 import { createScriptSource } from './script-source';
 import { defaultMaxHoldMs, LineAllocator } from './telephony/line-allocator';
 import { startRecordingRetention } from './telephony/recording-retention';
@@ -47,7 +48,7 @@ export async function buildWorkers(
   logger: Logger,
   extra: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = {},
 ): Promise<WorkerHandles> {
-  const repos = await openRepositories(config.mongodbUri);
+  const repos = await openRepositories(config.mongodbUri, config.tenantDefaults);
   const ari = await AriAdapter.connect(config.ari, logger.child({ component: 'ari' }));
   // Lines live in Asterisk's memory only: push every stored line on start (and again when ARI reconnects).
   const pushLines = async () => {
@@ -110,7 +111,7 @@ export async function buildWorkers(
     hostQueue,
     dnc: repos.dnc,
     dialCounts: repos.dialCounts,
-    frequencyCap: { ...config.tenantDefaults.frequencyCap, timezone: config.tenantDefaults.timezone },
+    frequencyCap: async (tenantId) => frequencyCapOf(await repos.tenantSettings.get(tenantId)),
     tts: createEspeakTts(config.tts),
     logger: logger.child({ component: 'media' }),
     sip: config.sip,

@@ -60,7 +60,7 @@ function activities(ari: AriAdapter, frequencyCap: FrequencyCap = { perDay: 0, p
     hostQueue: 'unused: these tests place calls without a script',
     dnc: repos.dnc,
     dialCounts: repos.dialCounts,
-    frequencyCap,
+    frequencyCap: () => Promise.resolve(frequencyCap),
     tts: createEspeakTts(config.tts),
     logger,
     sip: config.sip,
