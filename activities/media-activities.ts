@@ -37,6 +37,7 @@ import type {
   ScriptRef,
   SpeakInput,
   SpeakResult,
+  TransferOutcome,
   TurnCallRef,
 } from '../workflows/definitions';
 
@@ -782,7 +783,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       outcome.dialogEnd = req.end;
       if (call?.amd) outcome.amd = call.amd;
       if (req.transfer) {
-        outcome.transfer = req.transfer;
+        outcome.transfer = withTransferTimes(req.transfer, outcome);
         if (req.transfer.kind === 'connected') {
           outcome.agentId = req.transfer.agentId;
           outcome.hangupBy = req.transfer.endedBy;
@@ -810,5 +811,26 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       );
       return outcome;
     },
+  };
+}
+
+/**
+ * The transfer's share of the call: robot time (answer → hand-over), queue wait (hand-over → an agent answered, or the
+ * end), human time (agent → end). The call's talk time is their sum.
+ */
+export function withTransferTimes(t: TransferOutcome, o: AttemptOutcome): TransferOutcome {
+  const at = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
+  const secs = (ms: number) => (Number.isFinite(ms) ? Math.max(0, Math.round(ms / 100) / 10) : undefined);
+  const handOver = at(t.startedAt);
+  const connected = t.kind === 'connected' ? at(t.connectedAt) : NaN;
+  const end = at(o.endedAt);
+  const robot = secs(handOver - at(o.answeredAt));
+  const wait = secs((Number.isFinite(connected) ? connected : end) - handOver);
+  const human = secs(end - connected);
+  return {
+    ...t,
+    ...(robot !== undefined ? { robotSeconds: robot } : {}),
+    ...(wait !== undefined ? { queueWaitSeconds: wait } : {}),
+    ...(human !== undefined ? { humanSeconds: human } : {}),
   };
 }

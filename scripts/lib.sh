@@ -7,6 +7,7 @@
 #   $WAIHU_CACHE/venv            Python venv holding the Temporal CLI and the time-skipping test server
 #   $WAIHU_CACHE/bin/ferretdb    FerretDB built from the Go module proxy
 #   $WAIHU_CACHE/asterisk-root   Debian sid chroot with Asterisk, espeak-ng and sox
+#   $WAIHU_CACHE/chromium-root   Debian sid chroot with Chromium (only for the Swagger UI browser test)
 #   $WAIHU_RUN                   runtime state: <name>.pid and <name>.log per server (default $WAIHU_CACHE/run)
 
 WAIHU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,8 @@ WAIHU_RUN="${WAIHU_RUN:-$WAIHU_CACHE/run}"
 WAIHU_VENV="$WAIHU_CACHE/venv"
 WAIHU_BIN="$WAIHU_CACHE/bin"
 ASTERISK_ROOT="$WAIHU_CACHE/asterisk-root"
-export WAIHU_ROOT WAIHU_CACHE WAIHU_RUN WAIHU_VENV WAIHU_BIN ASTERISK_ROOT
+CHROMIUM_ROOT="$WAIHU_CACHE/chromium-root"
+export WAIHU_ROOT WAIHU_CACHE WAIHU_RUN WAIHU_VENV WAIHU_BIN ASTERISK_ROOT CHROMIUM_ROOT
 
 mkdir -p "$WAIHU_CACHE" "$WAIHU_RUN"
 

@@ -159,14 +159,23 @@ export interface AttemptOutcome {
   amd?: { status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP'; cause: string };
 }
 
-export type TransferOutcome =
-  | { kind: 'connected'; skillGroupId: string; agentId: string; endedBy: 'AGENT' | 'USER'; connectedAt: string }
+export type TransferOutcome = (
+  | { kind: 'connected'; agentId: string; endedBy: 'AGENT' | 'USER'; connectedAt: string }
   /** No agent took the call before the queue timeout: the callee heard the timeout prompt. */
-  | { kind: 'timeout'; skillGroupId: string }
+  | { kind: 'timeout' }
   /** The callee hung up while waiting or while an agent's phone rang. */
-  | { kind: 'abandoned'; skillGroupId: string }
+  | { kind: 'abandoned' }
   /** The worker holding the call was lost during the transfer. */
-  | { kind: 'lost'; skillGroupId: string };
+  | { kind: 'lost' }
+) & {
+  skillGroupId: string;
+  /** When the robot handed the call over (the queue wait starts). */
+  startedAt: string;
+  /** Filled in when the call ends: robot time (answer → hand-over), queue wait, human time (agent → end). */
+  robotSeconds?: number;
+  queueWaitSeconds?: number;
+  humanSeconds?: number;
+};
 
 /** A pinned script version (a task runs exactly this version). */
 export interface ScriptRef {

@@ -161,11 +161,12 @@ export async function skillGroupQueueWorkflow(input: SkillGroupQueueInput): Prom
     // Sleep until something happens: a signal, the next deadline or after-call-work end, or the next poll for agents.
     const wakeAt = [
       ...state.waiting.filter((c) => !c.offeredTo).map((c) => c.deadline),
-      ...state.holds.filter((h) => h.until !== undefined).map((h) => h.until!),
+      ...state.holds.flatMap((h) => (h.until !== undefined ? [h.until] : [])),
       ...(state.waiting.some((c) => !c.offeredTo) ? [Date.now() + POLL_MS] : []),
       ...(busy ? [] : [idleSince + IDLE_MS]),
     ];
-    const next = Math.min(...wakeAt);
-    await condition(() => dirty, Math.max(1, next - Date.now()));
+    // Nothing timed (every call is being rung or talked to): wait for the next signal only.
+    if (wakeAt.length === 0) await condition(() => dirty);
+    else await condition(() => dirty, Math.max(1, Math.min(...wakeAt) - Date.now()));
   }
 }

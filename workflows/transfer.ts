@@ -46,6 +46,7 @@ export interface TransferInput {
 export async function runTransfer(input: TransferInput): Promise<TransferOutcome> {
   const { call, skillGroupId, settings } = input;
   const callId = call.attemptId;
+  const base = { skillGroupId, startedAt: new Date(Date.now()).toISOString() };
   const host = proxyActivities<MediaActivities>({
     taskQueue: input.hostQueue,
     scheduleToStartTimeout: '15 seconds',
@@ -76,7 +77,7 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
       timeoutMs: settings.queueTimeoutSeconds * 1000,
     });
   } catch (err) {
-    if (err instanceof ActivityFailure) return { kind: 'lost', skillGroupId };
+    if (err instanceof ActivityFailure) return { kind: 'lost', ...base };
     throw err;
   }
 
@@ -95,9 +96,9 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
       await condition(() => offer !== undefined || timedOut || calleeGone);
       if (calleeGone && !offer) {
         await queue.signal(leaveQueueSignal, { callId });
-        return { kind: 'abandoned', skillGroupId };
+        return { kind: 'abandoned', ...base };
       }
-      if (timedOut && !offer) return { kind: 'timeout', skillGroupId };
+      if (timedOut && !offer) return { kind: 'timeout', ...base };
       const agent = offer!;
       offer = undefined;
       let rung: Awaited<ReturnType<MediaActivities['ringAgent']>>;
@@ -106,11 +107,11 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         await queue.signal(leaveQueueSignal, { callId });
-        return { kind: 'lost', skillGroupId };
+        return { kind: 'lost', ...base };
       }
       if (!rung.answered && rung.reason === 'calleeGone') {
         await queue.signal(leaveQueueSignal, { callId });
-        return { kind: 'abandoned', skillGroupId };
+        return { kind: 'abandoned', ...base };
       }
       await queue.signal(offerResultSignal, {
         callId,
@@ -122,9 +123,9 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
       watch.cancel();
       try {
         const talk = await host.bridgeAgent({ call });
-        return { kind: 'connected', skillGroupId, agentId: agent.agentId, ...talk };
+        return { kind: 'connected', ...base, agentId: agent.agentId, ...talk };
       } catch (err) {
-        if (err instanceof ActivityFailure) return { kind: 'lost', skillGroupId };
+        if (err instanceof ActivityFailure) return { kind: 'lost', ...base };
         throw err;
       } finally {
         await queue.signal(transferEndedSignal, { callId, agentId: agent.agentId });

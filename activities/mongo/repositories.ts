@@ -481,7 +481,16 @@ export function toLastAttempt(o: AttemptOutcome): LastAttempt {
     ...(o.answeredAt ? { answeredAt: new Date(o.answeredAt) } : {}),
     ...(o.detail ? { detail: o.detail } : {}),
     ...(o.tags?.length ? { tags: [...o.tags] } : {}),
-    ...(o.transfer ? { transfer: o.transfer.kind } : {}),
+    ...(o.transfer
+      ? {
+          transfer: o.transfer.kind,
+          transferSeconds: {
+            robot: o.transfer.robotSeconds,
+            queueWait: o.transfer.queueWaitSeconds,
+            human: o.transfer.humanSeconds,
+          },
+        }
+      : {}),
     ...(o.agentId ? { agentId: o.agentId } : {}),
     ...(o.amd ? { amd: o.amd.status, amdCause: o.amd.cause } : {}),
   };

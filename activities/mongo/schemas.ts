@@ -85,6 +85,8 @@ export interface LastAttempt {
   /** A transfer to agents: how it went (connected, timeout, abandoned, lost), and the agent who took it. */
   transfer?: string;
   agentId?: string;
+  /** The transfer's share of the talk time (robot → queue wait → agent). */
+  transferSeconds?: { robot?: number; queueWait?: number; human?: number };
   /** Answering-machine detection's verdict (HUMAN, MACHINE, NOTSURE, HANGUP) and app_amd's cause. */
   amd?: string;
   amdCause?: string;

@@ -439,7 +439,7 @@ export class TasksService {
             resultLabel: c.last.label,
             ...(c.last.detail ? { resultDetail: c.last.detail } : {}),
             ...(c.last.tags?.length ? { tags: c.last.tags } : {}),
-            ...(c.last.transfer ? { transfer: c.last.transfer } : {}),
+            ...(c.last.transfer ? { transfer: c.last.transfer, transferSeconds: c.last.transferSeconds } : {}),
             ...(c.last.agentId ? { agentId: c.last.agentId } : {}),
             ...(c.last.amd ? { answeringMachine: c.last.amd, answeringMachineCause: c.last.amdCause } : {}),
             hangupBy: c.last.hangupBy,

@@ -128,6 +128,13 @@ describe('transfer to human agents', () => {
     // The agent hung up the connected call; the robot ended the one nobody could take.
     expect(connected[0]).toMatchObject({ agentId, hangupBy: 'AGENT', tags: expect.arrayContaining(['转人工']) });
     expect(timedOut[0]).toMatchObject({ hangupBy: 'ROBOT' });
+    // The connected call's talk time splits into the robot's part, the queue wait and the agent's part.
+    const split = connected[0]!.transferSeconds as { robot: number; queueWait: number; human: number };
+    expect(split.robot).toBeGreaterThan(5);
+    expect(split.human).toBeGreaterThan(0.5);
+    expect(Math.abs(split.robot + split.queueWait + split.human - (connected[0]!.talkSeconds as number))).toBeLessThan(
+      1,
+    );
     expect(timedOut[0]!.agentId).toBeUndefined();
     // Asterisk rang the agent's phone exactly once: the second transfer never reached the reserved agent.
     expect(agentLeg.total).toBe(1);

@@ -7,14 +7,14 @@
  * test/e2e/transfer*.e2e-spec.ts.
  */
 import { Context } from '@temporalio/activity';
-import type { WorkflowClient } from '@temporalio/client';
+import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { createQueueActivities } from '../../activities/queue-activities';
 import { queueWorkflowId } from '../../src/ids';
+import { enqueueCallSignal } from '../../workflows/definitions';
 import type { skillGroupQueueWorkflow } from '../../workflows/skill-group-queue';
 import { servers, uniqueName } from '../support/servers';
-import { until } from '../support/wait';
 import type { CallerDoubleInput, queueCallerDouble } from './skill-group-queue.workflows';
 
 type QueueActs = ReturnType<typeof createQueueActivities>;
@@ -47,8 +47,11 @@ interface Call {
   at: number;
 }
 
-/** In-memory doubles of the queue activities: the agent directory's rules, minus MongoDB. */
-function doubleQueueActivities(agents: AgentDouble[]) {
+/**
+ * In-memory doubles of the queue activities: the agent directory's rules, minus MongoDB. `enqueueTransfer` is the
+ * real one's signal-with-start.
+ */
+function doubleQueueActivities(agents: AgentDouble[], taskQueue: string) {
   const calls: Call[] = [];
   const log = (name: keyof QueueActs, args: Record<string, unknown>) =>
     calls.push({ name, args, at: Context.current().info.currentAttemptScheduledTimestampMs });
@@ -58,7 +61,20 @@ function doubleQueueActivities(agents: AgentDouble[]) {
     return a;
   };
   const acts: QueueActs = {
-    enqueueTransfer: () => Promise.reject(new Error('the caller double signals the queue itself')),
+    enqueueTransfer: async (req) => {
+      const workflowId = queueWorkflowId(req.tenantId, req.skillGroupId);
+      await client.signalWithStart<
+        typeof skillGroupQueueWorkflow,
+        [{ callId: string; contactWorkflowId: string; timeoutMs: number }]
+      >('skillGroupQueueWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [{ tenantId: req.tenantId, skillGroupId: req.skillGroupId }],
+        signal: enqueueCallSignal,
+        signalArgs: [{ callId: req.callId, contactWorkflowId: req.contactWorkflowId, timeoutMs: req.timeoutMs }],
+      });
+      return workflowId;
+    },
     reserveAgent: (req) => {
       log('reserveAgent', req);
       const free = agents
@@ -101,18 +117,25 @@ function doubleQueueActivities(agents: AgentDouble[]) {
 
 /**
  * Run one queue and its callers to the end: the queue ends by itself once it has been idle for 10 minutes (skipped).
- * Callers start in order, `staggerMs` of real time apart, so the oldest call is the first in the queue.
+ * Caller i joins the queue i seconds (workflow time) after starting, so the first caller's call is the oldest. The
+ * callers are started before the worker runs, so the time-skipping server never finds an idle gap between two starts
+ * (it would jump its clock there).
  */
-async function runQueue(
-  agents: AgentDouble[],
-  callers: Omit<CallerDoubleInput, 'queueWorkflowId' | 'callId'>[],
-  staggerMs = 300,
-) {
-  const { acts, calls } = doubleQueueActivities(agents);
+async function runQueue(agents: AgentDouble[], callers: Pick<CallerDoubleInput, 'timeoutMs' | 'answers' | 'talkMs'>[]) {
   const taskQueue = uniqueName('queue-');
+  const { acts, calls } = doubleQueueActivities(agents, taskQueue);
   const tenantId = 't1';
   const skillGroupId = uniqueName('sg');
   const qid = queueWorkflowId(tenantId, skillGroupId);
+  const handles: WorkflowHandle<typeof queueCallerDouble>[] = [];
+  for (const [i, c] of callers.entries())
+    handles.push(
+      await client.start<typeof queueCallerDouble>('queueCallerDouble', {
+        workflowId: `${qid}/call-${i}`,
+        taskQueue,
+        args: [{ ...c, tenantId, skillGroupId, queueWorkflowId: qid, delayMs: i * 1000, callId: `call-${i}` }],
+      }),
+    );
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -120,25 +143,8 @@ async function runQueue(
     activities: acts,
   });
   const results = await worker.runUntil(async () => {
-    await until(() => worker.getState() === 'RUNNING', 'worker', 20_000, 20);
-    const queue = await client.start<typeof skillGroupQueueWorkflow>('skillGroupQueueWorkflow', {
-      workflowId: qid,
-      taskQueue,
-      args: [{ tenantId, skillGroupId }],
-    });
-    const handles = [];
-    for (const [i, c] of callers.entries()) {
-      if (i) await new Promise((r) => setTimeout(r, staggerMs));
-      handles.push(
-        await client.start<typeof queueCallerDouble>('queueCallerDouble', {
-          workflowId: `${qid}/call-${i}`,
-          taskQueue,
-          args: [{ ...c, queueWorkflowId: qid, callId: `call-${i}` }],
-        }),
-      );
-    }
     const out = await Promise.all(handles.map((h) => h.result()));
-    await queue.result();
+    await client.getHandle(qid).result();
     return out;
   });
   return { results, calls };

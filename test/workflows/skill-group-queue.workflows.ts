@@ -1,13 +1,21 @@
 /**
  * The workflow bundle of test/workflows/skill-group-queue.spec.ts: every real workflow (workflows/index.ts, with
  * skillGroupQueueWorkflow) plus `queueCallerDouble`, a test double of the transferred call's side of the queue
- * protocol (workflows/transfer.ts without the media): it joins the queue, answers or misses each offer as told,
- * talks for a while and reports the end, and records when the queue offered it an agent or told it to give up.
+ * protocol (workflows/transfer.ts without the media): after `delayMs` it joins the queue through the
+ * `enqueueTransfer` activity (signal-with-start, as a real transfer does), answers or misses each offer as told, talks
+ * for a while and reports the end, and records when the queue offered it an agent or told it to give up.
  */
-import { condition, getExternalWorkflowHandle, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createQueueActivities } from '../../activities/queue-activities';
 import {
   agentOfferedSignal,
-  enqueueCallSignal,
   offerResultSignal,
   queueTimeoutSignal,
   transferEndedSignal,
@@ -16,8 +24,14 @@ import {
 
 export * from '../../workflows';
 
+const acts = proxyActivities<ReturnType<typeof createQueueActivities>>({ startToCloseTimeout: '10 seconds' });
+
 export interface CallerDoubleInput {
+  tenantId: string;
+  skillGroupId: string;
   queueWorkflowId: string;
+  /** Workflow time to wait before joining the queue (orders the callers). */
+  delayMs: number;
   callId: string;
   timeoutMs: number;
   /** Per offer, in order: the agent answers (true) or lets it ring / rejects (false); missing = false. */
@@ -47,13 +61,16 @@ export async function queueCallerDouble(input: CallerDoubleInput): Promise<Calle
   setHandler(queueTimeoutSignal, () => {
     timedOutAt = Date.now();
   });
-  const queue = getExternalWorkflowHandle(input.queueWorkflowId);
+  if (input.delayMs > 0) await sleep(input.delayMs);
   const enqueuedAt = Date.now();
-  await queue.signal(enqueueCallSignal, {
+  await acts.enqueueTransfer({
+    tenantId: input.tenantId,
+    skillGroupId: input.skillGroupId,
     callId: input.callId,
     contactWorkflowId: workflowInfo().workflowId,
     timeoutMs: input.timeoutMs,
   });
+  const queue = getExternalWorkflowHandle(input.queueWorkflowId);
   for (let n = 0; ; n++) {
     await condition(() => pending !== undefined || timedOutAt !== undefined);
     if (!pending) return { enqueuedAt, offers, ...(timedOutAt !== undefined ? { timedOutAt } : {}) };
