@@ -201,6 +201,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         taskId: task.taskId,
         contactIndex: contact.index,
         outcome: final,
+        phone: contact.phone,
       });
       if (!task.retry.reasons.includes(final.code) || attempt > task.retry.maxRetries) break;
       attempt++;

@@ -1,50 +1,23 @@
-/**
- * The API's access to Asterisk's dynamic PJSIP configuration, for pushing lines (activities/telephony/pjsip-lines.ts).
- * ari-client's REST side only: connected lazily on the first push, no websocket and no Stasis application, so the
- * API starts, and serves everything but line changes, while Asterisk is down.
- */
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { connect, type Client } from 'ari-client';
+/** Lines pushed to Asterisk's dynamic PJSIP configuration (activities/telephony/pjsip-lines.ts). */
+import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '../../config/config';
-import { quietly } from '../../activities/ari/ari-adapter';
 import type { Logger } from '../../activities/logger';
 import { pushLine, removeLine, type PjsipLine } from '../../activities/telephony/pjsip-lines';
+import { AsteriskDynamicConfig } from '../common/asterisk-dynamic-config';
 import { CONFIG, LOGGER } from '../common/tokens';
 
 @Injectable()
-export class AsteriskLinesService {
-  private client?: Promise<Client>;
-
-  constructor(
-    @Inject(CONFIG) private readonly config: Config,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  private ari(): Promise<Client> {
-    if (!this.client) {
-      const { url, username, password } = this.config.ari;
-      this.client = quietly(() => connect(url, username, password));
-      // A failed connection is forgotten, so the next request tries again.
-      this.client.catch(() => (this.client = undefined));
-    }
-    return this.client;
+export class AsteriskLinesService extends AsteriskDynamicConfig {
+  constructor(@Inject(CONFIG) config: Config, @Inject(LOGGER) logger: Logger) {
+    super(config.ari, logger, "the line's");
   }
 
-  /** Create or update the line's endpoint and aor; 503 when Asterisk cannot be reached or refuses. */
+  /** Create or update the line's endpoint and aor. */
   async push(line: PjsipLine, what: string): Promise<void> {
-    await this.run(what, async () => pushLine(await this.ari(), line));
+    await this.apply(what, (client) => pushLine(client, line));
   }
 
   async remove(lineId: string, what: string): Promise<void> {
-    await this.run(what, async () => removeLine(await this.ari(), lineId));
-  }
-
-  private async run(what: string, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      this.logger.warn({ err }, `Asterisk dynamic configuration failed: ${what}`);
-      throw new ServiceUnavailableException(`Asterisk did not take the line's configuration (${what}); try again`);
-    }
+    await this.apply(what, (client) => removeLine(client, lineId));
   }
 }

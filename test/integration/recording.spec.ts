@@ -6,11 +6,9 @@
  * (supertest). No fakes. The call is driven by the test itself (originate, tone, recording), not by the dial
  * activity, which is being rewritten; that activity only has to call startCallRecording the same way.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createLogger } from '../../activities/logger';
 import { sweepRecordings } from '../../activities/telephony/recording-retention';
@@ -42,34 +40,7 @@ const created: string[] = [];
 let ports: AppPorts;
 let api: INestApplication;
 let ari: AriAdapter;
-let sippPid: number | undefined;
-
-/** Start one sipp UAS on pinned ports (like test/support/sipp.ts, for a scenario it does not list). */
-async function startSipp(scenario: string, port: number): Promise<number> {
-  const out = await promisify(execFile)('sipp', [
-    '-sf',
-    join(__dirname, '..', 'sipp', scenario),
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-mp',
-    String(20000 + (port % 1000) * 10),
-    '-cp',
-    String(30000 + (port % 1000)),
-    '-bg',
-    '-nostdin',
-  ]).then(
-    (r) => r.stdout,
-    (err: { stdout?: string; code?: number }) => {
-      if (err.code === 99 && err.stdout) return err.stdout; // -bg: the parent exits 99 after printing the PID
-      throw err as Error;
-    },
-  );
-  const pid = Number(/PID=\[(\d+)\]/.exec(out)?.[1]);
-  if (!pid) throw new Error(`sipp ${scenario} did not report a PID: ${out}`);
-  return pid;
-}
+let callee: SippCallee | undefined;
 
 /** Supertest: keep a binary body as a Buffer. */
 function binary(res: request.Response, done: (err: Error | null, body: Buffer) => void): void {
@@ -141,7 +112,7 @@ async function robotTone(channelId: string, untilMs: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  sippPid = await startSipp('talk.xml', TALK_PORT);
+  callee = await startCallee('talk', TALK_PORT);
   ari = await AriAdapter.connect({ ...config.ari, app }, logger);
   ports = await openPorts(config, logger);
   api = await createApp(ports);
@@ -153,7 +124,7 @@ afterAll(async () => {
   await api?.close();
   if (ports) await closePorts(ports);
   await ari?.close();
-  if (sippPid) process.kill(sippPid, 'SIGKILL');
+  stopCallees(callee ? [callee] : []);
 });
 
 describe('call recordings', () => {

@@ -6,9 +6,6 @@
  * hanging up 13 s after the answer). Fake: the Vosk server (test/support/fake-vosk-server.ts) — everything but the
  * model: an energy detector finds the utterance and "recognises" the next scripted phrase.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AriAdapter, type ChannelSession } from '../../activities/ari/ari-adapter';
 import { createLogger } from '../../activities/logger';
 import { AudioTaps, tapIds } from '../../activities/speech/audio-tap';
@@ -16,6 +13,7 @@ import { VoskRecognizer } from '../../activities/speech/vosk-recognizer';
 import { FakeVoskServer } from '../support/fake-vosk-server';
 import { testConfig, uniqueName } from '../support/servers';
 import { until } from '../support/wait';
+import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 
 /** sipp ports of this suite: 5700-5749 (media 20000 + 10·(port mod 1000), control 30000 + port mod 1000). */
 const SPEAK_PORT = 5700;
@@ -31,34 +29,7 @@ let ari: AriAdapter;
 let taps: AudioTaps;
 let vosk: FakeVoskServer;
 let recognizer: VoskRecognizer;
-let sippPid: number | undefined;
-
-/** Start one sipp UAS on pinned ports (like test/support/sipp.ts, for a scenario it does not list). */
-async function startSipp(scenario: string, port: number): Promise<number> {
-  const out = await promisify(execFile)('sipp', [
-    '-sf',
-    join(__dirname, '..', 'sipp', scenario),
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-mp',
-    String(20000 + (port % 1000) * 10),
-    '-cp',
-    String(30000 + (port % 1000)),
-    '-bg',
-    '-nostdin',
-  ]).then(
-    (r) => r.stdout,
-    (err: { stdout?: string; code?: number }) => {
-      if (err.code === 99 && err.stdout) return err.stdout; // -bg: the parent exits 99 after printing the PID
-      throw err as Error;
-    },
-  );
-  const pid = Number(/PID=\[(\d+)\]/.exec(out)?.[1]);
-  if (!pid) throw new Error(`sipp ${scenario} did not report a PID: ${out}`);
-  return pid;
-}
+let callee: SippCallee | undefined;
 
 async function call(): Promise<ChannelSession> {
   return ari.originate({
@@ -110,12 +81,12 @@ beforeAll(async () => {
   vosk = await FakeVoskServer.start({ phrases: PHRASES });
   taps = await AudioTaps.start(ari, { app, ...config.asr }, logger);
   recognizer = new VoskRecognizer(taps, { url: vosk.url, sampleRate: config.asr.sampleRate }, logger);
-  sippPid = await startSipp('speak.xml', SPEAK_PORT);
+  callee = await startCallee('speak', SPEAK_PORT);
 });
 
 afterAll(async () => {
   await taps?.closeAll();
-  if (sippPid) process.kill(sippPid, 'SIGKILL');
+  stopCallees(callee ? [callee] : []);
   await vosk?.close();
   await ari?.close();
 });

@@ -21,6 +21,8 @@ export type Behaviour =
   | 'dialog-keys'
   | 'transfer-keys'
   | 'speak'
+  | 'talk'
+  | 'answer-delayed'
   | 'greeting'
   | 'transfer-talk'
   | 'agent-talk';
