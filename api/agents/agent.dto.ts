@@ -64,7 +64,7 @@ export class UpdateDepartmentDto {
   @MaxLength(50)
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'null removes the description' })
+  @ApiPropertyOptional({ example: '华东区客服中心', nullable: true, description: 'null removes the description' })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
@@ -77,11 +77,11 @@ export class DepartmentDto {
   id!: string;
   @ApiProperty({ example: '华东客服部' })
   name!: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '华东区客服中心' })
   description?: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -121,7 +121,7 @@ export class CreateSkillGroupDto {
   @IsBoolean()
   transferVisible!: boolean;
 
-  @ApiPropertyOptional({ maxLength: 200, description: '描述 (optional: DECISION N5)' })
+  @ApiPropertyOptional({ example: '售后咨询与投诉', maxLength: 200, description: '描述 (optional: DECISION N5)' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -161,14 +161,18 @@ export class UpdateSkillGroupDto {
   @IsBoolean()
   transferVisible?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, description: 'null removes the description' })
+  @ApiPropertyOptional({ example: '售后咨询与投诉', nullable: true, description: 'null removes the description' })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(200)
   description?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'null takes the group out of its department' })
+  @ApiPropertyOptional({
+    example: 'dept-3f9c0a7d1e2b',
+    nullable: true,
+    description: 'null takes the group out of its department',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
@@ -187,13 +191,13 @@ export class SkillGroupDto {
   channel!: string;
   @ApiProperty()
   transferVisible!: boolean;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '售后咨询与投诉' })
   description?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'dept-3f9c0a7d1e2b' })
   departmentId?: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -256,14 +260,14 @@ export class AgentHotlineSettingsDto {
   autoEndAfterCallWork?: AutoEndAfterCallWorkDto;
 }
 
-export class UpdateTenantSettingsDto extends AgentHotlineSettingsDto {
+export class UpdateHotlineSettingsDto extends AgentHotlineSettingsDto {
   @ApiPropertyOptional({ example: false, description: '允许个性化热线设置: agents’ own settings replace these' })
   @IsOptional()
   @IsBoolean()
   allowAgentOverride?: boolean;
 }
 
-export class TenantSettingsDto {
+export class HotlineSettingsDto {
   @ApiProperty({ type: AutoAnswerDto })
   autoAnswer!: AutoAnswerDto;
   @ApiProperty({ type: AutoEndAfterCallWorkDto })
@@ -366,7 +370,11 @@ export class UpdateAgentDto {
   @MaxLength(50)
   displayName?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Replaces the agent’s skill groups' })
+  @ApiPropertyOptional({
+    example: ['sg-3f9c0a7d1e2b'],
+    type: [String],
+    description: 'Replaces the agent’s skill groups',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_SKILL_GROUPS_PER_AGENT)
@@ -455,65 +463,65 @@ export class StateHistoryQueryDto {
 }
 
 export class ReservationDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'k3x9q2m7a1-0-1' })
   callId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   at!: Date;
 }
 
 export class AgentStateDto {
-  @ApiProperty()
+  @ApiProperty({ example: '3f9c0a7d1e2b' })
   agentId!: string;
   @ApiProperty({ enum: AGENT_STATES })
   state!: string;
   @ApiProperty({ example: '在线' })
   label!: string;
-  @ApiProperty({ nullable: true, type: String, description: 'Break reason of SHORT_BREAK' })
+  @ApiProperty({ example: '午休', nullable: true, type: String, description: 'Break reason of SHORT_BREAK' })
   reason!: string | null;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T12:00:00.000Z' })
   since!: Date;
-  @ApiProperty({ nullable: true, type: Date })
+  @ApiProperty({ example: '2026-03-05T11:58:00.000Z', nullable: true, type: Date })
   idleSince!: Date | null;
   @ApiProperty({ nullable: true, type: ReservationDto, description: 'The call offered to or connected with it' })
   reservation!: ReservationDto | null;
 }
 
 export class StateHistoryEntryDto {
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   at!: Date;
   @ApiProperty({ enum: AGENT_STATES })
   from!: string;
   @ApiProperty({ enum: AGENT_STATES })
   to!: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '午休' })
   reason?: string;
   @ApiProperty({ example: 'supervisor' })
   by!: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'k3x9q2m7a1-0-1' })
   callId?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'offer declined' })
   note?: string;
 }
 
 export class StateHistoryDto {
-  @ApiProperty()
+  @ApiProperty({ example: '3f9c0a7d1e2b' })
   agentId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T00:00:00.000Z' })
   from!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-06T00:00:00.000Z' })
   to!: Date;
   @ApiProperty({ type: [StateHistoryEntryDto] })
   items!: StateHistoryEntryDto[];
 }
 
 export class FreezeDto {
-  @ApiProperty()
+  @ApiProperty({ example: '离职交接中' })
   reason!: string;
-  @ApiProperty({ nullable: true, type: Date, description: 'null: permanent' })
+  @ApiProperty({ example: '2026-04-01T00:00:00.000Z', nullable: true, type: Date, description: 'null: permanent' })
   until!: Date | null;
   @ApiProperty()
   permanent!: boolean;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   at!: Date;
 }
 
@@ -522,13 +530,13 @@ export class AgentDto {
   id!: string;
   @ApiProperty({ example: 'agent-3f9c0a7d1e2b', description: 'PJSIP endpoint of the agent’s phone in Asterisk' })
   endpoint!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'zhang.san@example.com' })
   loginName!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '张三' })
   realName!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '小张' })
   displayName!: string;
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ example: ['sg-3f9c0a7d1e2b'], type: [String] })
   skillGroupIds!: string[];
   @ApiProperty({ enum: AGENT_ROLES })
   role!: string;
@@ -540,9 +548,9 @@ export class AgentDto {
   hotlineSettings?: AgentHotlineSettingsDto;
   @ApiProperty({ type: AgentStateDto })
   state!: AgentStateDto;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   updatedAt!: Date;
 }
 

@@ -56,12 +56,12 @@ import {
   SkillGroupQueryDto,
   StateHistoryDto,
   StateHistoryQueryDto,
-  TenantSettingsDto,
+  HotlineSettingsDto,
   UnfreezeAgentDto,
   UpdateAgentDto,
   UpdateDepartmentDto,
   UpdateSkillGroupDto,
-  UpdateTenantSettingsDto,
+  UpdateHotlineSettingsDto,
 } from './agent.dto';
 import { AgentImportService, MAX_IMPORT_AGENTS } from './agent-import.service';
 import { AgentsService } from './agents.service';
@@ -357,7 +357,7 @@ export class AgentSettingsController {
     operationId: 'GetAgentSettings',
     summary: 'The tenant’s hotline settings (热线设置): auto-answer, auto-end of after-call work, per-agent override',
   })
-  @ApiOkResponse({ type: TenantSettingsDto })
+  @ApiOkResponse({ type: HotlineSettingsDto })
   get(@CurrentPrincipal() p: Principal) {
     return this.agents.settings(p.tenantId);
   }
@@ -365,8 +365,8 @@ export class AgentSettingsController {
   @Patch()
   @Roles('manager')
   @ApiOperation({ operationId: 'UpdateAgentSettings', summary: 'Change the tenant’s hotline settings' })
-  @ApiOkResponse({ type: TenantSettingsDto })
-  update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateTenantSettingsDto) {
+  @ApiOkResponse({ type: HotlineSettingsDto })
+  update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateHotlineSettingsDto) {
     return this.agents.updateSettings(p.tenantId, dto);
   }
 }

@@ -31,7 +31,7 @@ import type {
   FreezeAgentDto,
   UnfreezeAgentDto,
   UpdateAgentDto,
-  UpdateTenantSettingsDto,
+  UpdateHotlineSettingsDto,
 } from './agent.dto';
 import { normaliseLoginName, normalisePhoneAddress } from './agent-rules';
 import { AsteriskAgentsService } from './asterisk-agents.service';
@@ -355,7 +355,7 @@ export class AgentsService {
     return tenantSettingsOf(await this.repo.getSettings(tenantId));
   }
 
-  async updateSettings(tenantId: string, dto: UpdateTenantSettingsDto) {
+  async updateSettings(tenantId: string, dto: UpdateHotlineSettingsDto) {
     if (!dto.autoAnswer && !dto.autoEndAfterCallWork && dto.allowAgentOverride === undefined)
       throw new ValidationFailed('nothing to change', [
         { field: 'body', reason: 'give at least one of autoAnswer, autoEndAfterCallWork, allowAgentOverride' },
