@@ -22,17 +22,17 @@ export class WrapUpDto {
 }
 
 export class WrapUpViewDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'k3x9q2m7a1-0-1' })
   attemptId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '3f9c0a7d1e2b' })
   agentId!: string;
   @ApiProperty({ enum: WRAP_UP_OUTCOMES })
   outcome!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '客户要求下周再联系' })
   remark!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:31:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:32:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -47,11 +47,16 @@ export class MyCallsQueryDto {
 }
 
 export class AfterCallWorkTimerDto {
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   since!: Date;
-  @ApiProperty({ nullable: true, type: Date, description: 'When it ends by itself; null = until the agent resumes' })
+  @ApiProperty({
+    example: '2026-03-05T09:31:00.000Z',
+    nullable: true,
+    type: Date,
+    description: 'When it ends by itself; null = until the agent resumes',
+  })
   endsAt!: Date | null;
-  @ApiProperty()
+  @ApiProperty({ example: 12 })
   elapsedSeconds!: number;
 }
 
@@ -61,15 +66,15 @@ export class MyStateDto extends AgentStateDto {
 }
 
 export class QueueLengthDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'sg-3f9c0a7d1e2b' })
   skillGroupId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'sales_east' })
   name!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '华东销售' })
   displayName!: string;
-  @ApiProperty({ description: '排队: callers waiting for an agent' })
+  @ApiProperty({ example: 3, description: '排队: callers waiting for an agent' })
   waiting!: number;
-  @ApiProperty({ description: 'callers whose offer rings an agent now' })
+  @ApiProperty({ example: 1, description: 'callers whose offer rings an agent now' })
   offered!: number;
 }
 

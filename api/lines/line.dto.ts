@@ -106,9 +106,9 @@ export class LineDto {
   enabled!: boolean;
   @ApiProperty({ example: 3, description: 'Calls holding a slot of the line now (all tasks and tenants)' })
   inUse!: number;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -235,9 +235,9 @@ export class CallerNumberDto {
   skillGroups!: string[];
   @ApiProperty({ enum: NUMBER_STATUSES })
   status!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T09:30:00.000Z' })
   updatedAt!: Date;
 }
 

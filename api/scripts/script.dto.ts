@@ -30,6 +30,51 @@ const SCRIPT_CONTENT_DOC =
   'knowledge-base entries and flows, and the global configuration. Utterance ids must be unique in the script ' +
   '(dubbing is keyed by them).';
 
+/** Swagger's example of the script content: one flow that asks for the callee and hangs up either way. */
+const SCRIPT_CONTENT_EXAMPLE = {
+  flows: [
+    {
+      id: 'f.open',
+      name: '开场白',
+      entryNodeId: 'greet',
+      nodes: [
+        {
+          kind: 'normal',
+          id: 'greet',
+          name: '确认身份',
+          utterances: [{ id: 'greet.1', text: '您好,请问您是${custName}吗?是本人请按1,不是请按2。' }],
+          allowInterrupt: true,
+          tags: [],
+          branches: [
+            { id: 'yes', type: 'AFFIRM', name: '肯定', intentIds: ['preset.affirm'] },
+            { id: 'no', type: 'NEGATE', name: '否定', intentIds: ['preset.negate'] },
+          ],
+        },
+        {
+          kind: 'jump',
+          id: 'bye',
+          name: '结束',
+          utterances: [{ id: 'bye.1', text: '好的,感谢您的接听,再见。' }],
+          tags: ['本人'],
+          action: { type: 'hangup' },
+        },
+        {
+          kind: 'jump',
+          id: 'wrongPerson',
+          name: '非本人',
+          utterances: [{ id: 'wrongPerson.1', text: '不好意思打扰您了,再见。' }],
+          tags: ['非本人'],
+          action: { type: 'hangup' },
+        },
+      ],
+      edges: [
+        { fromNodeId: 'greet', branchId: 'yes', toNodeId: 'bye' },
+        { fromNodeId: 'greet', branchId: 'no', toNodeId: 'wrongPerson' },
+      ],
+    },
+  ],
+};
+
 export class CreateScriptDto {
   @ApiProperty({ maxLength: SCRIPT_NAME_MAX, example: '售后满意度回访', description: '话术名称' })
   @IsString()
@@ -55,13 +100,14 @@ export class CreateScriptDto {
   @MaxLength(50)
   scene!: string;
 
-  @ApiPropertyOptional({ maxLength: SCRIPT_REMARKS_MAX, description: '备注' })
+  @ApiPropertyOptional({ example: '双十一后的满意度回访', maxLength: SCRIPT_REMARKS_MAX, description: '备注' })
   @IsOptional()
   @IsString()
   @MaxLength(SCRIPT_REMARKS_MAX)
   remarks?: string;
 
   @ApiPropertyOptional({
+    example: SCRIPT_CONTENT_EXAMPLE,
     ...SCRIPT_CONTENT_JSON_SCHEMA,
     type: 'object',
     additionalProperties: false,
@@ -73,34 +119,35 @@ export class CreateScriptDto {
 }
 
 export class UpdateScriptDraftDto {
-  @ApiPropertyOptional({ maxLength: SCRIPT_NAME_MAX })
+  @ApiPropertyOptional({ example: '售后满意度回访', maxLength: SCRIPT_NAME_MAX })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(SCRIPT_NAME_MAX)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 50 })
+  @ApiPropertyOptional({ example: '电商', maxLength: 50 })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(50)
   industry?: string;
 
-  @ApiPropertyOptional({ maxLength: 50 })
+  @ApiPropertyOptional({ example: '售后回访', maxLength: 50 })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(50)
   scene?: string;
 
-  @ApiPropertyOptional({ maxLength: SCRIPT_REMARKS_MAX })
+  @ApiPropertyOptional({ example: '双十一后的满意度回访', maxLength: SCRIPT_REMARKS_MAX })
   @IsOptional()
   @IsString()
   @MaxLength(SCRIPT_REMARKS_MAX)
   remarks?: string;
 
   @ApiPropertyOptional({
+    example: SCRIPT_CONTENT_EXAMPLE,
     ...SCRIPT_CONTENT_JSON_SCHEMA,
     type: 'object',
     additionalProperties: false,
@@ -113,6 +160,7 @@ export class UpdateScriptDraftDto {
 
 export class ValidateScriptDto {
   @ApiPropertyOptional({
+    example: SCRIPT_CONTENT_EXAMPLE,
     ...SCRIPT_CONTENT_JSON_SCHEMA,
     type: 'object',
     additionalProperties: false,
@@ -143,19 +191,19 @@ export class RejectScriptDto {
 }
 
 export class ScriptListQueryDto extends ListQueryDto {
-  @ApiPropertyOptional({ description: '所属行业 filter (exact)' })
+  @ApiPropertyOptional({ example: '电商', description: '所属行业 filter (exact)' })
   @IsOptional()
   @IsString()
   @MaxLength(50)
   industry?: string;
 
-  @ApiPropertyOptional({ description: '选择场景 filter (exact)' })
+  @ApiPropertyOptional({ example: '售后回访', description: '选择场景 filter (exact)' })
   @IsOptional()
   @IsString()
   @MaxLength(50)
   scene?: string;
 
-  @ApiPropertyOptional({ description: '话术名称 search (a part of the name)' })
+  @ApiPropertyOptional({ example: '回访', description: '话术名称 search (a part of the name)' })
   @IsOptional()
   @IsString()
   @MaxLength(SCRIPT_NAME_MAX)
@@ -163,7 +211,7 @@ export class ScriptListQueryDto extends ListQueryDto {
 }
 
 export class VersionQueryDto {
-  @ApiPropertyOptional({ description: 'A version number; default the draft, else the latest version' })
+  @ApiPropertyOptional({ example: 2, description: 'A version number; default the draft, else the latest version' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -173,6 +221,7 @@ export class VersionQueryDto {
 
 export class SynthesizeDubbingDto {
   @ApiPropertyOptional({
+    example: ['greet.1', 'bye.1'],
     type: [String],
     description:
       'Utterances to synthesise (again, even if recorded). Default: every utterance without variables that is not ' +
@@ -204,6 +253,7 @@ export class SynthesizeDubbingDto {
 
 export class StartConsoleDto {
   @ApiPropertyOptional({
+    example: 2,
     description: 'The version to talk to (a draft is allowed); default the draft, else the latest',
   })
   @IsOptional()
@@ -239,7 +289,7 @@ export class ConsoleTurnDto {
   @IsBoolean()
   silence?: boolean;
 
-  @ApiPropertyOptional({ description: 'What the callee says over the prompt (barge-in)' })
+  @ApiPropertyOptional({ example: '我不需要', description: 'What the callee says over the prompt (barge-in)' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -250,7 +300,10 @@ export class ConsoleTurnDto {
   @IsBoolean()
   hangup?: boolean;
 
-  @ApiPropertyOptional({ description: 'Let time pass, in seconds (e.g. to reach the maximum call duration)' })
+  @ApiPropertyOptional({
+    example: 1800,
+    description: 'Let time pass, in seconds (e.g. to reach the maximum call duration)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -265,26 +318,26 @@ export class ScriptProblemDto {
   path!: string;
   @ApiProperty({ example: 'branches[0]', description: 'The field of that object' })
   field!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'no edge leaves this branch' })
   reason!: string;
   @ApiProperty({ enum: ['structure', 'completeness', 'content'] })
   rule!: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'f.open' })
   flowId?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'greet' })
   nodeId?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'demo.satisfied' })
   intentId?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'demo.kb.return' })
   kbEntryId?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'yes' })
   value?: string;
 }
 
 export class FlowStatusDto {
   @ApiProperty({ enum: ['main', 'kb'] })
   scope!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'f.open' })
   flowId!: string;
   @ApiProperty({ description: 'false = 未完成' })
   complete!: boolean;
@@ -302,44 +355,52 @@ export class ValidationReportDto {
 }
 
 export class ScriptHeadDto {
-  @ApiProperty()
+  @ApiProperty({ example: '6a1f0c2d3e4b5a697887' })
   id!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '售后满意度回访' })
   name!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '电商' })
   industry!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '售后回访' })
   scene!: string;
   @ApiProperty({ enum: ['marketing', 'notification', 'verificationCode', 'followUp'] })
   sceneClass!: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '双十一后的满意度回访' })
   remarks?: string;
-  @ApiPropertyOptional({ description: 'The editable version, if any' })
+  @ApiPropertyOptional({ example: 3, description: 'The editable version, if any' })
   draftVersion?: number;
-  @ApiProperty()
+  @ApiProperty({ example: 3 })
   latestVersion!: number;
   @ApiProperty({ enum: ['draft', 'submitted', 'approved', 'rejected'] })
   latestStatus!: string;
-  @ApiPropertyOptional({ description: 'What a task pins by default' })
+  @ApiPropertyOptional({ example: 2, description: 'What a task pins by default' })
   latestApproved?: number;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T10:00:00.000Z' })
   updatedAt!: Date;
 }
 
 export class ScriptVersionDto {
-  @ApiProperty()
+  @ApiProperty({ example: '6a1f0c2d3e4b5a697887' })
   scriptId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 2 })
   version!: number;
   @ApiProperty({ enum: ['draft', 'submitted', 'approved', 'rejected'] })
   status!: string;
-  @ApiPropertyOptional({ description: '驳回原因' })
+  @ApiPropertyOptional({ example: '开场白含有营销内容', description: '驳回原因' })
   rejectReason?: string;
-  @ApiPropertyOptional({ description: 'The version this one was edited from' })
+  @ApiPropertyOptional({ example: 1, description: 'The version this one was edited from' })
   basedOn?: number;
   @ApiPropertyOptional({
+    example: {
+      id: '6a1f0c2d3e4b5a697887',
+      name: '售后满意度回访',
+      industry: '电商',
+      scene: '售后回访',
+      sceneClass: 'followUp',
+      ...SCRIPT_CONTENT_EXAMPLE,
+    },
     ...SCRIPT_CONTENT_JSON_SCHEMA,
     type: 'object',
     additionalProperties: true,
@@ -347,6 +408,10 @@ export class ScriptVersionDto {
   })
   script?: Record<string, unknown>;
   @ApiPropertyOptional({
+    example: {
+      'greet.1': { status: 'recorded', media: 'sound:custom/waihu/tts-0123abcd', source: 'tts', voice: 'female' },
+      'bye.1': { status: 'notRecorded', source: 'tts' },
+    },
     type: 'object',
     additionalProperties: true,
     description: 'Per utterance id: status, media (sound:…), source (tts | upload), voice',
@@ -354,13 +419,13 @@ export class ScriptVersionDto {
   dubbing?: Record<string, unknown>;
   @ApiPropertyOptional({ type: ValidationReportDto, description: 'The report of the last save (warnings)' })
   report?: ValidationReportDto;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '2026-03-05T09:30:00.000Z' })
   submittedAt?: Date;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '2026-03-05T10:00:00.000Z' })
   reviewedAt?: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-02T08:00:00.000Z' })
   createdAt!: Date;
-  @ApiProperty()
+  @ApiProperty({ example: '2026-03-05T10:00:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -370,24 +435,24 @@ export class ScriptDetailDto extends ScriptHeadDto {
 }
 
 export class ScriptPageDto {
-  @ApiProperty()
+  @ApiProperty({ example: 42 })
   total!: number;
-  @ApiProperty()
+  @ApiProperty({ example: 1 })
   page!: number;
-  @ApiProperty()
+  @ApiProperty({ example: 20 })
   pageSize!: number;
   @ApiProperty({ type: [ScriptHeadDto] })
   items!: ScriptHeadDto[];
 }
 
 export class DubbingRowDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'greet.1' })
   utteranceId!: string;
   @ApiProperty({ enum: ['main', 'kb', 'global'], description: '话术类型 主线流程 / 知识库 / 全局配置' })
   kind!: string;
-  @ApiProperty({ description: '话术来源' })
+  @ApiProperty({ example: '开场白/确认身份', description: '话术来源' })
   source!: string;
-  @ApiProperty({ description: '话术内容' })
+  @ApiProperty({ example: '您好,请问您是${custName}吗?是本人请按1,不是请按2。', description: '话术内容' })
   text!: string;
   @ApiProperty({ enum: ['recorded', 'notRecorded', 'notNeeded', 'synthesising'] })
   status!: string;
@@ -397,39 +462,62 @@ export class DubbingRowDto {
   playback!: string;
   @ApiPropertyOptional({ example: 'sound:custom/waihu/tts-0123abcd' })
   media?: string;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 3.2 })
   seconds?: number;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'female' })
   voice?: Record<string, unknown>;
-  @ApiProperty()
+  @ApiProperty({ example: 'flows[0].nodes[0].utterances[0]' })
   path!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'text' })
   field!: string;
 }
 
 export class DubbingListDto {
-  @ApiProperty()
+  @ApiProperty({ example: '6a1f0c2d3e4b5a697887' })
   scriptId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 2 })
   version!: number;
-  @ApiProperty({ description: 'Counts: 需要录音 (required), 已录音, 未录音, 无需录音, 合成中' })
+  @ApiProperty({
+    example: { required: 3, recorded: 2, notRecorded: 1, notNeeded: 4, synthesising: 0 },
+    description: 'Counts: 需要录音 (required), 已录音, 未录音, 无需录音, 合成中',
+  })
   counts!: Record<string, number>;
   @ApiProperty({ type: [DubbingRowDto] })
   rows!: DubbingRowDto[];
-  @ApiPropertyOptional({ description: 'Utterances whose synthesis failed in this request' })
+  @ApiPropertyOptional({
+    example: [{ utteranceId: 'greet.2', reason: 'espeak-ng exited with code 1' }],
+    description: 'Utterances whose synthesis failed in this request',
+  })
   failed?: { utteranceId: string; reason: string }[];
 }
 
 export class ConsoleReplyDto {
-  @ApiProperty()
+  @ApiProperty({ example: '5d1e2f3a4b5c6d7e8f9a0b1c' })
   sessionId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '6a1f0c2d3e4b5a697887' })
   scriptId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 2 })
   version!: number;
-  @ApiProperty({ type: [String], description: 'What the robot said, in order' })
+  @ApiProperty({ example: ['好的,感谢您的接听,再见。'], type: [String], description: 'What the robot said, in order' })
   robot!: string[];
   @ApiProperty({
+    example: [
+      {
+        seq: 1,
+        atMs: 4200,
+        input: 'dtmf',
+        node: { scope: 'main', flowId: 'f.open', nodeId: 'greet' },
+        calleeKey: '1',
+        branchType: 'AFFIRM',
+        branchId: 'yes',
+        intentId: 'preset.affirm',
+        via: 'dtmf',
+        robot: [{ utteranceId: 'bye.1', text: '好的,感谢您的接听,再见。' }],
+        next: null,
+        tagsAdded: ['本人'],
+        end: { kind: 'hangup', reason: 'jumpNode' },
+      },
+    ],
     type: 'array',
     items: { type: 'object', additionalProperties: true },
     description: 'Dialog turns: input, node, branch type, intent, KB entry, module, next node, tags',
@@ -437,21 +525,52 @@ export class ConsoleReplyDto {
   turns!: Record<string, unknown>[];
   @ApiProperty()
   ended!: boolean;
-  @ApiPropertyOptional({ description: 'How the call ended: hangup or transfer, the reason and the tags' })
+  @ApiPropertyOptional({
+    example: { kind: 'hangup', reason: 'jumpNode', tags: ['本人'] },
+    description: 'How the call ended: hangup or transfer, the reason and the tags',
+  })
   end?: Record<string, unknown>;
 }
 
 export class ConsoleSessionDto {
-  @ApiProperty()
+  @ApiProperty({ example: '5d1e2f3a4b5c6d7e8f9a0b1c' })
   sessionId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: '6a1f0c2d3e4b5a697887' })
   scriptId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 2 })
   version!: number;
   @ApiProperty()
   ended!: boolean;
-  @ApiProperty({ type: [String], description: '机器人: … / 用户: … / […]' })
+  @ApiProperty({
+    example: [
+      '机器人: 您好,请问您是张三吗?是本人请按1,不是请按2。',
+      '用户: [按键 1]',
+      '机器人: 好的,感谢您的接听,再见。',
+    ],
+    type: [String],
+    description: '机器人: … / 用户: … / […]',
+  })
   transcript!: string[];
-  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } })
+  @ApiProperty({
+    example: [
+      {
+        seq: 1,
+        atMs: 4200,
+        input: 'dtmf',
+        node: { scope: 'main', flowId: 'f.open', nodeId: 'greet' },
+        calleeKey: '1',
+        branchType: 'AFFIRM',
+        branchId: 'yes',
+        intentId: 'preset.affirm',
+        via: 'dtmf',
+        robot: [{ utteranceId: 'bye.1', text: '好的,感谢您的接听,再见。' }],
+        next: null,
+        tagsAdded: ['本人'],
+        end: { kind: 'hangup', reason: 'jumpNode' },
+      },
+    ],
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
   turns!: Record<string, unknown>[];
 }

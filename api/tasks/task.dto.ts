@@ -199,7 +199,7 @@ export class DetailQueryDto extends ListQueryDto {
   @IsIn(CALL_RESULT_CODES)
   result?: CallResultCode;
 
-  @ApiPropertyOptional({ description: '被叫号码 filter: digits contained in the number' })
+  @ApiPropertyOptional({ example: '13800138000', description: '被叫号码 filter: digits contained in the number' })
   @IsOptional()
   @Matches(/^\+?\d{1,20}$/)
   phone?: string;

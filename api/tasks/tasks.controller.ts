@@ -188,7 +188,8 @@ export class TasksController {
   @UseInterceptors(ListUploadInterceptor)
   @ApiParam({ name: 'taskId' })
   @ApiHeader({
-    name: 'Idempotency-Key',
+    // The same name as @Headers('idempotency-key') below, so Swagger shows one optional header, not two.
+    name: 'idempotency-key',
     required: false,
     description: 'A repeat with the same key returns the first result and writes nothing (kept 7 days)',
   })

@@ -149,6 +149,6 @@ export class TenantSettingsDto {
   })
   inherited!: string[];
 
-  @ApiPropertyOptional({ description: 'Last change of the tenant’s own settings' })
+  @ApiPropertyOptional({ example: '2026-03-05T09:30:00.000Z', description: 'Last change of the tenant’s own settings' })
   updatedAt?: Date;
 }
