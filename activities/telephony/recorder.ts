@@ -123,22 +123,31 @@ export async function startCallRecording(
     pending.delete(name);
     throw err;
   }
-  try {
-    // Registered before the request: RecordingFinished can come before the HTTP answer on a call that just ended.
-    await client.channels.record({
-      channelId: snoopId,
-      name,
-      format: 'wav',
-      ifExists: 'overwrite',
-      beep: false,
-      terminateOn: 'none',
-      maxSilenceSeconds: 0,
-      maxDurationSeconds: opts.maxDurationSeconds ?? 0,
-    });
-  } catch (err) {
-    pending.delete(name);
-    await hangupIfThere(client, snoopId);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Registered before the request: RecordingFinished can come before the HTTP answer on a call that just ended.
+      await client.channels.record({
+        channelId: snoopId,
+        name,
+        format: 'wav',
+        ifExists: 'overwrite',
+        beep: false,
+        terminateOn: 'none',
+        maxSilenceSeconds: 0,
+        maxDurationSeconds: opts.maxDurationSeconds ?? 0,
+      });
+      break;
+    } catch (err) {
+      // The snoop channel enters Stasis a moment after snoopChannelWithId has answered; until then Asterisk refuses
+      // to record it (409 "Channel not in Stasis application"). Seen under load; it takes a few milliseconds.
+      if (attempt < 40 && /not in Stasis/i.test(err instanceof Error ? err.message : String(err))) {
+        await delay(25);
+        continue;
+      }
+      pending.delete(name);
+      await hangupIfThere(client, snoopId);
+      throw err;
+    }
   }
 
   let result: Promise<CallRecordingInfo> | undefined;

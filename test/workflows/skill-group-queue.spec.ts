@@ -169,8 +169,9 @@ describe('skillGroupQueueWorkflow', () => {
     const acwStart = calls.find((c) => c.name === 'startAfterCallWork' && c.args.agentId === 'a45')!;
     const acwEnd = calls.filter((c) => c.name === 'endAfterCallWork');
     expect(acwEnd.map((c) => c.args.agentId)).toEqual(['a45']);
+    // Counted from the moment the queue handled the call's end, a few ms before it scheduled startAfterCallWork.
     const lasted = acwEnd[0]!.at - acwStart.at;
-    expect(lasted).toBeGreaterThanOrEqual(45_000);
+    expect(lasted).toBeGreaterThanOrEqual(44_900);
     expect(lasted).toBeLessThan(47_000);
     expect(agents.find((a) => a.id === 'a45')!.state).toBe('ONLINE');
     // Auto-end off: 话后处理 lasts until the agent resumes (the queue leaves it alone).
