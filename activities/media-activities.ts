@@ -107,6 +107,9 @@ export const LISTENED_TO_END = '用户听完语音';
 /** Sub-outcome of 呼叫成功: answering-machine detection heard a machine, and the robot hung up without speaking. */
 export const ANSWERING_MACHINE = '答录机';
 
+/** The longest a callee's utterance may run once it has cut a prompt short, before the turn gives up on it. */
+const MAX_UTTERANCE_MS = 30_000;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
@@ -370,9 +373,10 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         key.cancel();
         if ('speaking' in next && voice) {
           await ari.stopPlayback(playbackId);
+          // The callee is talking: wait for the recogniser to end the utterance (it decides when they stopped).
           const heard = await Promise.race([
             voice.result,
-            sleep(req.listenMs ?? 0).then(() => undefined),
+            sleep(Math.max(req.listenMs ?? 0, MAX_UTTERANCE_MS)).then(() => undefined),
             session.destroyed.then(() => undefined),
           ]);
           if (session.destroyedInfo) return 'hangup';
