@@ -210,7 +210,8 @@ describe('crash drill: kill -9 the worker mid-campaign', () => {
         const strideAt = await until(() => (channelsOfTask() >= 4 ? Date.now() : undefined), 'the first calls', 90_000);
         const inFlight = await until(
           async () => {
-            const chans = await ourChannels(id);
+            // The calls themselves (`<taskId>-<contact>-<attempt>`), not their recordings' snoop channels.
+            const chans = (await ourChannels(id)).filter((c) => /^\d+-\d+$/.test(c.id.slice(id.length + 1)));
             if (!chans.some((c) => c.state === 'Up')) return undefined;
             return chans.some((c) => c.state !== 'Up') || Date.now() - strideAt > 20_000 ? chans : undefined;
           },
