@@ -194,6 +194,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       admitted.push(contact);
     }
     if (!admitted.length) {
+      // Paused or cancelled while the page was loading: nothing to admit now, and nothing is wrong with the list.
+      if (!sched.canAdmit()) continue;
       // A cached bucket can predate contacts appended to it (AttachTask): read it again before giving up.
       if (cached) {
         page = undefined;
