@@ -10,7 +10,10 @@
  *
  *   npx tsc -p bench/tsconfig.json && node dist/bench/bench/campaign.js [contacts=10000] [seats=200] [baseline=contacts] [holdMs=0]
  *
- * TEMPORAL_BENCH_ADDRESS (default 127.0.0.1:7233) — the dev server of `bash scripts/temporal.sh start`.
+ * TEMPORAL_BENCH_ADDRESS (default 127.0.0.1:7233) — the dev server of `bash scripts/temporal.sh start`. A full run
+ * (10,000 contacts and 10,000 bare workflows: ~30,000 workflows kept in the dev server's memory) is better pointed at
+ * a private instance of the same server, e.g. `temporal server start-dev --ip 127.0.0.1 --port 7236 --headless`, when
+ * others share the default one (BENCHMARKS.md: that is how the 10,000-contact row was measured).
  * Not part of the test suite.
  */
 import { fork } from 'node:child_process';

@@ -93,10 +93,11 @@ function zoneWithLocalHour(atMs: number, hour: number): string {
 const local = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).toFormat("yyyy-MM-dd'T'HH:mm");
 
 /*
- * Schedules relative to the server's clock. Dates (weekends, holidays, DST days) are covered against exact instants
- * in src/calendar.spec.ts: the time-skipping server's clock jumps ahead by whole years between campaigns (its
- * default ten-year workflow timeout), which keeps the time of day but not the date, so these tests assert only
- * times of day and intervals.
+ * Schedules relative to the server's clock. The time-skipping server's clock jumps ahead by whole years between
+ * campaigns (its default ten-year workflow timeout), which keeps the time of day but not the date, so these tests
+ * assert only times of day and intervals. Dates (a Friday evening before a weekend and a holiday, DST changes) are
+ * tested on the server in test/workflows/calendar-time-skipped.spec.ts, which holds the clock still through the
+ * server's TestService while it sets a campaign up, and against exact instants in src/calendar.spec.ts.
  */
 describe('multi-day schedules (time-skipped)', () => {
   it('a redial whose interval ends in the lunch block waits for the afternoon window', async () => {
