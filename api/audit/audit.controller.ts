@@ -6,20 +6,34 @@
 import { Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiProduces,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { CurrentPrincipal, Roles, seesFullNumbers, type Principal } from '../auth/auth';
 import { TasksService } from '../tasks/tasks.service';
 import { AuditExportService } from './audit-export.service';
+import { CallExportDto, CallTimelineDto, ReplayReportDto, TranscriptExportDto } from './audit.dto';
 import { AuditService } from './audit.service';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const FILE = { schema: { type: 'string', format: 'binary' } } as const;
+
+/** An export's answer per format: the file (xlsx, csv) or, for `format=json`, the JSON body. */
+const exportContent = (json: new () => unknown) => ({
+  description: 'xlsx (default), csv, or with `format=json` the rows as JSON',
+  content: {
+    [XLSX_TYPE]: FILE,
+    'text/csv': FILE,
+    'application/json': { schema: { $ref: getSchemaPath(json) } },
+  },
+});
 
 export class AuditExportQueryDto {
   @ApiPropertyOptional({ enum: ['xlsx', 'csv', 'json'], default: 'xlsx' })
@@ -31,6 +45,7 @@ export class AuditExportQueryDto {
 const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]/g, '_').replace(/"/g, '')}"`;
 
 @ApiTags('audit')
+@ApiExtraModels(CallExportDto, TranscriptExportDto)
 @ApiBearerAuth()
 @Controller('tasks/:taskId')
 export class AuditController {
@@ -54,7 +69,7 @@ export class AuditController {
       'that the call record and the dialog record agree with the history, and a link to the workflow in the ' +
       'Temporal Web UI. Numbers are masked for principals who may not see them.',
   })
-  @ApiOkResponse({ description: 'The timeline' })
+  @ApiOkResponse({ type: CallTimelineDto, description: 'The timeline' })
   timeline(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Param('attemptId') attemptId: string) {
     return this.audit.timeline(p, taskId, attemptId);
   }
@@ -71,7 +86,7 @@ export class AuditController {
       'Runs the SDK’s replayer over the contact workflow’s history: `sameDecisions` is true when the current code ' +
       'makes exactly the recorded decisions; otherwise `failure` carries the non-determinism error. Writes nothing.',
   })
-  @ApiOkResponse({ description: '{ workflowId, runId, events, sameDecisions, failure?, ms, temporalUiUrl }' })
+  @ApiOkResponse({ type: ReplayReportDto })
   replay(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Param('attemptId') attemptId: string) {
     return this.audit.replay(p, taskId, attemptId);
   }
@@ -81,6 +96,10 @@ export class AuditController {
   @ApiParam({ name: 'taskId' })
   @ApiParam({ name: 'attemptId' })
   @ApiProduces('application/json')
+  @ApiOkResponse({
+    description: 'The history as a JSON file (temporal.api.history.v1.History in proto JSON)',
+    content: { 'application/json': FILE },
+  })
   @ApiOperation({
     operationId: 'ExportCallHistory',
     summary: 'The call’s raw workflow history (proto JSON, as `temporal workflow show --output json`)',
@@ -103,6 +122,7 @@ export class AuditController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiProduces(XLSX_TYPE, 'text/csv', 'application/json')
+  @ApiOkResponse(exportContent(CallExportDto))
   @ApiOperation({
     operationId: 'ExportCallRecords',
     summary: 'Every call (attempt) of the task with its result and times: xlsx, csv or json',
@@ -126,6 +146,7 @@ export class AuditController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiProduces(XLSX_TYPE, 'text/csv', 'application/json')
+  @ApiOkResponse(exportContent(TranscriptExportDto))
   @ApiOperation({
     operationId: 'ExportDialogTranscripts',
     summary: 'Dialog transcripts of the task’s answered calls, turn by turn: xlsx, csv or json',

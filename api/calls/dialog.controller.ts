@@ -9,6 +9,7 @@ import type { Repositories } from '../../activities/mongo/connection';
 import { NotFound } from '../../src/errors';
 import { CurrentPrincipal, Roles, type Principal } from '../auth/auth';
 import { REPOSITORIES } from '../common/tokens';
+import { DialogDto } from './dialog.dto';
 
 @ApiTags('calls')
 @ApiBearerAuth()
@@ -24,7 +25,10 @@ export class DialogController {
     operationId: 'ListDialog',
     summary: '查询对话记录: the dialog turns of one call, in order',
   })
-  @ApiOkResponse({ description: 'The call’s dialog: script version, tags, how it ended, and every turn' })
+  @ApiOkResponse({
+    type: DialogDto,
+    description: 'The call’s dialog: script version, tags, how it ended, and every turn',
+  })
   async dialog(
     @CurrentPrincipal() p: Principal,
     @Param('taskId') taskId: string,

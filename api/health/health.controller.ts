@@ -3,7 +3,14 @@
  * checks call it without credentials); it reveals only up/down and latency, never addresses or secrets.
  */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Client, Connection } from '@temporalio/client';
 import type { Response } from 'express';
 import type { Config } from '../../config/config';
@@ -12,6 +19,32 @@ import { Public } from '../auth/auth';
 import { CONFIG, REPOSITORIES, TEMPORAL } from '../common/tokens';
 
 type Check = { status: 'up' | 'down'; latencyMs: number; error?: string };
+
+class HealthCheckDto {
+  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
+  status!: string;
+  @ApiProperty({ example: 4 })
+  latencyMs!: number;
+  @ApiPropertyOptional({ example: 'connect ECONNREFUSED', description: 'Why it is down (first 200 characters)' })
+  error?: string;
+}
+
+class HealthChecksDto {
+  @ApiProperty({ type: HealthCheckDto })
+  temporal!: HealthCheckDto;
+  @ApiProperty({ type: HealthCheckDto })
+  mongodb!: HealthCheckDto;
+  @ApiProperty({ type: HealthCheckDto })
+  ari!: HealthCheckDto;
+}
+
+/** GET /health's answer (also the body of the 503). */
+export class HealthDto {
+  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
+  status!: string;
+  @ApiProperty({ type: HealthChecksDto })
+  checks!: HealthChecksDto;
+}
 
 async function timed(fn: () => Promise<unknown>, timeoutMs = 3_000): Promise<Check> {
   const t0 = Date.now();
@@ -46,6 +79,8 @@ export class HealthController {
     operationId: 'Health',
     summary: 'Connectivity of Temporal, MongoDB and ARI (200 all up, 503 otherwise)',
   })
+  @ApiOkResponse({ type: HealthDto, description: 'All up' })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'At least one down' })
   async health(@Res({ passthrough: true }) res: Response) {
     const { url, username, password } = this.config.ari;
     const [temporal, mongodb, ari] = await Promise.all([

@@ -26,7 +26,7 @@ import { CurrentPrincipal, Roles, seesFullNumbers, type Principal } from '../aut
 import { validateInto } from '../common/validation';
 import { ListQueryDto } from '../tasks/task.dto';
 import { DncService } from './dnc.service';
-import { DncAddDto, DncAddResultDto, DncPageDto } from './list.dto';
+import { DncAddDto, DncAddResultDto, DncCheckDto, DncPageDto } from './list.dto';
 import type { UploadedList } from './list-reader';
 import { ListUploadInterceptor } from './upload.interceptor';
 
@@ -78,6 +78,7 @@ export class DncController {
   @Roles('manager', 'supervisor')
   @ApiParam({ name: 'phone', example: '13800138000' })
   @ApiOperation({ operationId: 'CheckDoNotCall', summary: 'Is this number on the do-not-call list?' })
+  @ApiOkResponse({ type: DncCheckDto })
   check(@CurrentPrincipal() p: Principal, @Param('phone') phone: string) {
     return this.dnc.check(p.tenantId, phone);
   }

@@ -176,3 +176,11 @@ export class DncAddResultDto {
   @ApiProperty({ example: 1, description: 'Numbers newly listed (the rest were listed already)' })
   added!: number;
 }
+
+/** CheckDoNotCall's answer. */
+export class DncCheckDto {
+  @ApiProperty({ example: '+8613800138000', description: 'The number in E.164' })
+  phone!: string;
+  @ApiProperty({ description: 'On the tenant’s do-not-call list' })
+  listed!: boolean;
+}

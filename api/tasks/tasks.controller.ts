@@ -17,6 +17,7 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
+  ApiCreatedResponse,
   ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
@@ -35,9 +36,12 @@ import { AttachContactsDto, ExportQueryDto, ImportReportDto, TaskStatisticsDto }
 import type { UploadedList } from '../lists/list-reader';
 import { ListUploadInterceptor } from '../lists/upload.interceptor';
 import { CreateTaskDto, DetailQueryDto, ListQueryDto } from './task.dto';
+import { CreatedTaskDto, TaskDetailPageDto, TaskPageDto, TaskViewDto } from './task-view.dto';
 import { TasksService } from './tasks.service';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** A file download: Swagger UI offers the bytes as a "Download file" link. */
+const XLSX_FILE = { schema: { type: 'string', format: 'binary' }, description: 'An xlsx file' } as const;
 
 /** The multipart form's text part; the file part arrives through the interceptor. */
 class CreateTaskForm {
@@ -92,6 +96,7 @@ export class TasksController {
       },
     },
   })
+  @ApiCreatedResponse({ type: CreatedTaskDto, description: 'The task as GetTask shows it, and its list’s import' })
   @UseInterceptors(ListUploadInterceptor)
   async create(@CurrentPrincipal() p: Principal, @Body() form: CreateTaskForm, @UploadedFile() file?: UploadedList) {
     let plain: unknown;
@@ -113,6 +118,7 @@ export class TasksController {
   @Get()
   @Roles('manager', 'supervisor', 'auditor')
   @ApiOperation({ operationId: 'ListTask', summary: 'List the tenant’s tasks, newest first' })
+  @ApiOkResponse({ type: TaskPageDto })
   list(@CurrentPrincipal() p: Principal, @Query() q: ListQueryDto) {
     return this.tasks.list(p.tenantId, q.page ?? 1, q.pageSize ?? 20);
   }
@@ -121,6 +127,7 @@ export class TasksController {
   @Get('template.xlsx')
   @Roles('manager', 'supervisor', 'auditor')
   @ApiProduces(XLSX_TYPE)
+  @ApiOkResponse(XLSX_FILE)
   @ApiOperation({
     operationId: 'DownloadListTemplate',
     summary: 'The call-list template (xlsx): 用户号码, 用户名称, 时区 and a notes sheet',
@@ -136,6 +143,7 @@ export class TasksController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'importId', example: 'imp_3f9c0a7d1e2b4c5d6e' })
   @ApiProduces(XLSX_TYPE)
+  @ApiOkResponse(XLSX_FILE)
   @ApiOperation({
     operationId: 'DownloadImportErrors',
     summary: 'A rejected import’s problems as xlsx (行, 列, 值, 原因); kept for 7 days',
@@ -151,6 +159,7 @@ export class TasksController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiOperation({ operationId: 'GetTask', summary: 'One task: definition, status, statistics, live progress' })
+  @ApiOkResponse({ type: TaskViewDto })
   get(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
     return this.tasks.get(p.tenantId, taskId);
   }
@@ -171,6 +180,7 @@ export class TasksController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiProduces(XLSX_TYPE)
+  @ApiOkResponse(XLSX_FILE)
   @ApiOperation({
     operationId: 'DownloadTaskListTemplate',
     summary: 'The call-list template of a task: 用户号码, 用户名称, 时区 and one column per ${variable} of its prompt',
@@ -228,6 +238,7 @@ export class TasksController {
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
   @ApiProduces(XLSX_TYPE, 'text/csv')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' }, description: 'An xlsx file, or CSV (UTF-8)' })
   @ApiOperation({
     operationId: 'ExportTaskDetail',
     summary: '申请导出号码详情: every number’s latest result (xlsx, or CSV streamed); masked for auditors',
@@ -248,6 +259,7 @@ export class TasksController {
     operationId: 'ListTaskDetail',
     summary: 'Per-number details: latest result, times and durations (filters: result, phone)',
   })
+  @ApiOkResponse({ type: TaskDetailPageDto })
   details(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string, @Query() q: DetailQueryDto) {
     return this.tasks.details(p.tenantId, taskId, q, seesFullNumbers(p));
   }

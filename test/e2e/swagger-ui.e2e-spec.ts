@@ -194,6 +194,41 @@ describe('the OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
+  /**
+   * Operations whose success response is not described yet (issue #3). Each entry is work left, not a design:
+   * remove it when the route gets its response DTO (or, for a download, `@ApiProduces` and a binary schema).
+   */
+  const RESPONSE_SCHEMA_PENDING = new Set([
+    // api/agents/agent-view.controller.ts: the agent's own routes answer view objects not yet modelled as DTOs.
+    'GetMyOffer',
+    'ListMyCalls',
+    'GetMyCallDialog',
+    // Server-sent events (text/event-stream): the event payloads still need a schema of their own.
+    'StreamMyEvents',
+  ]);
+
+  it('describes every operation’s success response with a schema (204 No Content aside)', async () => {
+    const doc = await openapi();
+    const missing: string[] = [];
+    const stale: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(item)) {
+        const name = op.operationId ?? `${method.toUpperCase()} ${path}`;
+        const success = Object.entries(op.responses ?? {}).filter(([code]) => /^2\d\d$/.test(code));
+        const described =
+          success.length > 0 &&
+          success.every(
+            ([code, r]) =>
+              code === '204' ||
+              (Object.keys(r.content ?? {}).length > 0 && Object.values(r.content ?? {}).every((c) => c.schema)),
+          );
+        if (RESPONSE_SCHEMA_PENDING.has(name)) {
+          if (described) stale.push(name);
+        } else if (!described) missing.push(`${name} (${method.toUpperCase()} ${path})`);
+      }
+    expect({ missing, stale }).toEqual({ missing: [], stale: [] });
+  });
+
   it('documents a CreateScript body that the API accepts as it stands', async () => {
     const doc = await openapi();
     const op = doc.paths['/scripts']!.post!;
