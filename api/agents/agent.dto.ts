@@ -31,6 +31,7 @@ import {
 import { AGENT_ROLES, SKILL_GROUP_CHANNELS } from '../../activities/mongo/agent-repository';
 import { SIP_ADDRESS } from '../lines/line.dto';
 import { ListQueryDto } from '../tasks/task.dto';
+import { PageMetaDto } from '../common/page.dto';
 
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -85,13 +86,7 @@ export class DepartmentDto {
   updatedAt!: Date;
 }
 
-export class DepartmentPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class DepartmentPageDto extends PageMetaDto {
   @ApiProperty({ type: [DepartmentDto] })
   items!: DepartmentDto[];
 }
@@ -201,13 +196,7 @@ export class SkillGroupDto {
   updatedAt!: Date;
 }
 
-export class SkillGroupPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class SkillGroupPageDto extends PageMetaDto {
   @ApiProperty({ type: [SkillGroupDto] })
   items!: SkillGroupDto[];
 }
@@ -554,13 +543,7 @@ export class AgentDto {
   updatedAt!: Date;
 }
 
-export class AgentPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class AgentPageDto extends PageMetaDto {
   @ApiProperty({ type: [AgentDto] })
   items!: AgentDto[];
 }

@@ -22,6 +22,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ListQueryDto } from '../tasks/task.dto';
+import { PageMetaDto } from '../common/page.dto';
 
 /** host[:port]: an IPv4 address or a DNS name, port 1–65535 (default 5060). */
 export const SIP_ADDRESS =
@@ -112,13 +113,7 @@ export class LineDto {
   updatedAt!: Date;
 }
 
-export class LinePageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class LinePageDto extends PageMetaDto {
   @ApiProperty({ type: [LineDto] })
   items!: LineDto[];
 }
@@ -241,13 +236,7 @@ export class CallerNumberDto {
   updatedAt!: Date;
 }
 
-export class CallerNumberPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class CallerNumberPageDto extends PageMetaDto {
   @ApiProperty({ type: [CallerNumberDto] })
   items!: CallerNumberDto[];
 }

@@ -16,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AnswerCategory, CALL_RESULT_CODES } from '../../src/call-result';
+import { PageMetaDto } from '../common/page.dto';
 
 export class ContactDto {
   @ApiProperty({ example: '13800138000', description: 'Chinese mobile or landline, +86/0086 forms, or E.164' })
@@ -159,13 +160,7 @@ export class DncEntryDto {
   createdAt!: Date;
 }
 
-export class DncPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class DncPageDto extends PageMetaDto {
   @ApiProperty({ type: [DncEntryDto] })
   items!: DncEntryDto[];
 }

@@ -24,6 +24,7 @@ import { TTS_SPEEDS, TTS_VOICE_TYPES, type TtsSpeed, type TtsVoiceType } from '.
 import { SCRIPT_NAME_MAX, SCRIPT_REMARKS_MAX } from '../../src/script/model';
 import { ListQueryDto } from '../tasks/task.dto';
 import { SCRIPT_CONTENT_JSON_SCHEMA } from './script-shape';
+import { PageMetaDto } from '../common/page.dto';
 
 const SCRIPT_CONTENT_DOC =
   'The script content (src/script/model.ts): main flows (the first is where a call starts), the intent library, ' +
@@ -434,13 +435,7 @@ export class ScriptDetailDto extends ScriptHeadDto {
   current!: ScriptVersionDto;
 }
 
-export class ScriptPageDto {
-  @ApiProperty({ example: 42 })
-  total!: number;
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
+export class ScriptPageDto extends PageMetaDto {
   @ApiProperty({ type: [ScriptHeadDto] })
   items!: ScriptHeadDto[];
 }

@@ -7,6 +7,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AnswerCategory, CALL_RESULT_CODES, HangupBy } from '../../src/call-result';
 import { ImportReportDto, TaskStatisticsDto } from '../lists/list.dto';
 import { PeriodDto, RetryDto } from './task.dto';
+import { PageMetaDto } from '../common/page.dto';
 
 const TASK_STATUSES = ['NOT_STARTED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'];
 
@@ -140,13 +141,7 @@ export class CreatedTaskDto extends TaskViewDto {
   import!: ImportReportDto;
 }
 
-export class TaskPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 1 })
-  total!: number;
+export class TaskPageDto extends PageMetaDto {
   @ApiProperty({ type: [TaskViewDto] })
   items!: TaskViewDto[];
 }
@@ -224,13 +219,7 @@ export class TaskDetailRowDto {
   attemptId?: string;
 }
 
-export class TaskDetailPageDto {
-  @ApiProperty({ example: 1 })
-  page!: number;
-  @ApiProperty({ example: 20 })
-  pageSize!: number;
-  @ApiProperty({ example: 100 })
-  total!: number;
+export class TaskDetailPageDto extends PageMetaDto {
   @ApiProperty({ type: [TaskDetailRowDto] })
   items!: TaskDetailRowDto[];
 }
