@@ -39,6 +39,8 @@ const schema = new Schema<DialogDoc>(
   },
   { collection: 'dialogs', versionKey: false, minimize: false },
 );
+// CheckScriptRegression: the recorded dialogs of one script version, newest first (a bounded review-time scan).
+schema.index({ tenantId: 1, 'script.scriptId': 1, 'script.version': 1, createdAt: -1 });
 
 export function registerDialogs(conn: Connection): Model<DialogDoc> {
   return conn.model<DialogDoc>('Dialog', schema);
@@ -60,5 +62,18 @@ export class DialogRepository {
   async get(tenantId: string, attemptId: string): Promise<DialogDoc | undefined> {
     const doc = await this.model.findOne({ _id: attemptId }).lean<DialogDoc>().exec();
     return doc && doc.tenantId === tenantId ? doc : undefined;
+  }
+
+  /**
+   * The newest `limit` dialogs recorded with one script version (the regression check's real conversations). Not on
+   * any call path: a reviewer's read, bounded by `limit`, served by the `script.*` index.
+   */
+  async listByScriptVersion(tenantId: string, scriptId: string, version: number, limit: number): Promise<DialogDoc[]> {
+    return this.model
+      .find({ tenantId, 'script.scriptId': scriptId, 'script.version': version })
+      .sort({ createdAt: -1, _id: 1 })
+      .limit(limit)
+      .lean<DialogDoc[]>()
+      .exec();
   }
 }

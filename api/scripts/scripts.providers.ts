@@ -5,10 +5,11 @@ import { createEspeakTts, createRecordingImporter } from '../../activities/speec
 import { CONFIG } from '../common/tokens';
 import { ConsoleService } from './console.service';
 import { DubbingService, RECORDING_IMPORTER, SCRIPT_TTS } from './dubbing.service';
+import { ScriptRegressionController } from './regression.controller';
 import { ScriptsController } from './scripts.controller';
 import { ScriptsService } from './scripts.service';
 
-export const SCRIPT_CONTROLLERS: Type[] = [ScriptsController];
+export const SCRIPT_CONTROLLERS: Type[] = [ScriptsController, ScriptRegressionController];
 
 export const SCRIPT_PROVIDERS: Provider[] = [
   { provide: SCRIPT_TTS, useFactory: (config: Config) => createEspeakTts(config.tts), inject: [CONFIG] },
