@@ -95,6 +95,30 @@ describe(replayDialog.name, () => {
     });
   });
 
+  it('a changed keyword flags exactly the recorded calls whose path it alters', () => {
+    const calls = [
+      record(demoScript(), WORDS, 'asks-return'), // 我想退货, then 怎么退款啊: the entry's keywords
+      record(demoScript(), KEYS, 'keys-only'), // presses keys: no keyword involved
+      record(demoScript(), MIXED, 'mixed'), // words, none of them about returns
+      record(demoScript(), ['是的', '我要退款', '满意'], 'asks-refund'), // 退款: the same keyword
+    ];
+    const changed = demoScript();
+    changed.kbEntries.find((e) => e.id === 'demo.kb.return')!.keywords = ['退货'];
+    changed.kbEntries.find((e) => e.id === 'demo.kb.return')!.examples = ['我想退货'];
+    const report = checkRegression(changed, calls);
+    // 退货 still hits; 退款 no longer reaches the entry: the two calls that said it, each at that turn, and no other.
+    expect(report.calls.filter((r) => r.status !== 'same')).toEqual([
+      expect.objectContaining({
+        id: 'asks-return',
+        first: expect.objectContaining({ heard: expect.objectContaining({ calleeText: '怎么退款啊' }) }),
+      }),
+      expect.objectContaining({
+        id: 'asks-refund',
+        first: expect.objectContaining({ heard: expect.objectContaining({ calleeText: '我要退款' }) }),
+      }),
+    ]);
+  });
+
   it('the maximum duration: a shorter one ends the call earlier, a longer one does not end it', () => {
     const script = demoScript();
     const slow = record(script, KEYS, 'slow', 20_000);
