@@ -148,9 +148,11 @@ export class TenantSettingsRepository {
           }
           const nextDoc: TenantSettingsDoc = { ...(doc ?? { _id: tenantId, version: 0 }), ...set };
           for (const f of unset) delete nextDoc[f];
-          const next = this.effective(tenantId, { ...nextDoc, updatedAt: new Date(this.now()) });
+          // One instant for what is stored and what is answered, so a read back equals the answer.
+          const updatedAt = new Date(this.now());
+          const next = this.effective(tenantId, { ...nextDoc, updatedAt });
           if (guard) await guard(next, current);
-          if (await this.write(tenantId, doc, set, unset)) return next;
+          if (await this.write(tenantId, doc, set, unset, updatedAt)) return next;
         }
         throw new Error(`could not update the settings of ${tenantId}: too much contention`);
       } finally {
@@ -180,8 +182,8 @@ export class TenantSettingsRepository {
     doc: TenantSettingsDoc | null,
     set: Partial<Values>,
     unset: TenantSettingField[],
+    updatedAt: Date,
   ): Promise<boolean> {
-    const updatedAt = new Date(this.now());
     if (!doc) {
       try {
         await this.model.create({ _id: tenantId, ...set, version: 1, updatedAt });
