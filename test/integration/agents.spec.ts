@@ -15,6 +15,7 @@ import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.m
 import { servers, testConfig, uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { sleep } from '../support/wait';
+import { problemFields as fields } from '../support/problems';
 
 const PHONE_PORT = 5750;
 const ADMIN = 'agents-admin-key-0123456789';
@@ -71,10 +72,6 @@ afterAll(async () => {
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
 const http = () => request(app.getHttpServer());
-/** The fields a problem+json answer names, each once, in order. */
-const fields = (res: request.Response) => [
-  ...new Set(((res.body as { errors?: { field: string }[] }).errors ?? []).map((e) => e.field)),
-];
 const problems = (res: request.Response) =>
   (res.body as { errors?: { field: string; row?: number; value?: string; reason: string }[] }).errors ?? [];
 

@@ -18,6 +18,7 @@ import { TrunkObserver } from '../support/asterisk';
 import { servers, testConfig, uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { sleep, until } from '../support/wait';
+import { problemFields as fields } from '../support/problems';
 
 const CALLEE_PORT = 5510;
 const ADMIN = 'lines-admin-key-0123456789';
@@ -70,10 +71,6 @@ afterAll(async () => {
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
 const http = () => request(app.getHttpServer());
-/** The fields a problem+json answer names, each once, in order. */
-const fields = (res: request.Response) => [
-  ...new Set(((res.body as { errors?: { field: string }[] }).errors ?? []).map((e) => e.field)),
-];
 
 async function ariGet(path: string): Promise<{ status: number; body: unknown }> {
   const r = await fetch(`${config.ari.url}/ari${path}`, { headers: ariAuth });

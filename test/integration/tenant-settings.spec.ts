@@ -15,6 +15,7 @@ import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.m
 import { CampaignService } from '../../api/tasks/campaign.service';
 import type { CampaignTask } from '../../workflows/definitions';
 import { servers, testConfig, uniqueName } from '../support/servers';
+import { problemFields as fields } from '../support/problems';
 
 const ADMIN = 'tset-admin-key-0123456789ab';
 const MANAGER = 'tset-manager-key-0123456789';
@@ -72,10 +73,6 @@ const putSettings = (body: unknown, key = ADMIN) =>
     .put('/tenant/settings')
     .set(auth(key))
     .send(body as object);
-/** The fields a problem+json answer names, each once, in order. */
-const fields = (res: request.Response) => [
-  ...new Set(((res.body as { errors?: { field: string }[] }).errors ?? []).map((e) => e.field)),
-];
 const nextYear = new Date().getUTCFullYear() + 1;
 
 function createTask(extra: Record<string, unknown>, key = MANAGER) {
