@@ -828,8 +828,11 @@ export function withTransferTimes(t: TransferOutcome, o: AttemptOutcome): Transf
   const handOver = at(t.startedAt);
   const connected = t.kind === 'connected' ? at(t.connectedAt) : NaN;
   const end = at(o.endedAt);
-  const robot = secs(handOver - at(o.answeredAt));
-  const wait = secs((Number.isFinite(connected) ? connected : end) - handOver);
+  // Back to the robot after a queue timeout: the wait ends there, and the robot's time goes on to the end.
+  const back = at(t.backToRobotAt);
+  const robotAfter = Number.isFinite(back) ? Math.max(0, end - back) : 0;
+  const robot = secs(handOver - at(o.answeredAt) + robotAfter);
+  const wait = secs((Number.isFinite(connected) ? connected : Number.isFinite(back) ? back : end) - handOver);
   const human = secs(end - connected);
   return {
     ...t,

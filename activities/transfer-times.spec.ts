@@ -41,4 +41,18 @@ describe('a transfer’s share of the call', () => {
     expect(t).toMatchObject({ robotSeconds: 18, queueWaitSeconds: 40 });
     expect(t.humanSeconds).toBeUndefined();
   });
+
+  it('back to the robot after the queue timeout: the wait ends there and the robot’s time runs on to the end', () => {
+    const t = withTransferTimes(
+      {
+        kind: 'timeout',
+        skillGroupId: 'sg',
+        startedAt: '2026-11-27T10:00:20.000Z',
+        backToRobotAt: '2026-11-27T10:00:35.000Z',
+      },
+      call({}),
+    );
+    expect(t).toMatchObject({ robotSeconds: 43, queueWaitSeconds: 15 });
+    expect(t.robotSeconds! + t.queueWaitSeconds!).toBe(58);
+  });
 });

@@ -140,16 +140,18 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         if (placed.kind === 'answered' && task.script) {
           // The robot's dialog runs here, turn by turn; the seat stays taken until the call has ended.
           showStatus('IN_CALL');
-          const run = await runDialog({
+          let run = await runDialog({
             hostQueue: placed.hostQueue,
             call: { tenantId: task.tenantId, attemptId: place.attemptId, script: task.script },
             script: placed.script,
             variables: contact.variables,
           });
           // 转人工: the script handed the callee to a skill group's agents.
+          const turns = [...run.turns];
           let transfer: TransferOutcome | undefined;
+          let backToRobot = 0;
           // Histories from before the transfer existed went straight to the hang-up: patch `human-transfer`.
-          if (run.end.kind === 'transfer' && run.end.skillGroupId && patched('human-transfer')) {
+          while (run.end.kind === 'transfer' && run.end.skillGroupId && patched('human-transfer')) {
             showStatus('TRANSFERRING');
             const call = { tenantId: task.tenantId, attemptId: place.attemptId, script: task.script };
             const settings = task.transfer ?? DEFAULT_TRANSFER;
@@ -160,12 +162,27 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
               contactWorkflowId: workflowInfo().workflowId,
               settings,
             });
-            if (transfer.kind === 'timeout') await sayGoodbye(placed.hostQueue, call, settings.timeoutPrompt);
+            if (transfer.kind !== 'timeout') break;
+            await sayGoodbye(placed.hostQueue, call, settings.timeoutPrompt);
+            // The task's fallback: hang up, or back to the robot at its fallback flow (once per call; a second
+            // transfer that finds nobody hangs up). No patch needed: histories from before the setting never get here.
+            if (settings.onQueueTimeout !== 'robot' || !settings.fallbackFlowId || backToRobot++ > 0) break;
+            transfer = { ...transfer, backToRobotAt: new Date(Date.now()).toISOString() };
+            showStatus('IN_CALL');
+            run = await runDialog({
+              hostQueue: placed.hostQueue,
+              call,
+              script: placed.script,
+              variables: contact.variables,
+              resume: { state: run.state, flowId: settings.fallbackFlowId },
+            });
+            turns.push(...run.turns);
           }
           const end = transfer?.kind === 'lost' ? { ...run.end, kind: 'lost' as const } : run.end;
           const outcome = await endAnsweredCall(placed.hostQueue, media, {
             place,
-            ...run,
+            turns,
+            tags: run.tags,
             end,
             ...(transfer ? { transfer } : {}),
           });

@@ -171,6 +171,8 @@ export type TransferOutcome = (
   skillGroupId: string;
   /** When the robot handed the call over (the queue wait starts). */
   startedAt: string;
+  /** After a queue timeout, when the robot took the call back (the task's `onQueueTimeout: 'robot'`). */
+  backToRobotAt?: string;
   /** Filled in when the call ends: robot time (answer → hand-over), queue wait, human time (agent → end). */
   robotSeconds?: number;
   queueWaitSeconds?: number;
@@ -334,6 +336,12 @@ export interface TransferSettings {
   agentRingSeconds: number;
   /** What the callee hears when no agent took the call in time. */
   timeoutPrompt: string;
+  /**
+   * After the queue timeout and its prompt: hang up (the default), or back to the robot, which runs the main flow
+   * `fallbackFlowId` of the call's script (e.g. a flow that offers a call-back).
+   */
+  onQueueTimeout?: 'hangup' | 'robot';
+  fallbackFlowId?: string;
 }
 
 export const DEFAULT_TRANSFER: TransferSettings = {

@@ -13,6 +13,7 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { createMediaActivities } from '../activities/media-activities';
 import {
+  resumeAfterTransfer,
   startDialog,
   stepDialog,
   type DialogAction,
@@ -40,6 +41,8 @@ export interface DialogRun {
   turns: DialogTurn[];
   tags: string[];
   end: DialogEnd;
+  /** The engine's state at the end (workflow-local; a dialog that ended in a transfer may be resumed from it). */
+  state: DialogState;
 }
 
 export interface DialogRunInput {
@@ -47,6 +50,8 @@ export interface DialogRunInput {
   call: TurnCallRef;
   script: Script;
   variables: Record<string, string>;
+  /** Continue a dialog that ended in a transfer at this main flow's entry, instead of starting one. */
+  resume?: { state: DialogState; flowId: string };
 }
 
 /**
@@ -94,13 +99,15 @@ export async function runDialog(input: DialogRunInput): Promise<DialogRun> {
     unsent = [];
     return out;
   };
-  const ended = (end: DialogEnd): DialogRun => ({ turns, tags: [...state.tags], end });
+  const ended = (end: DialogEnd): DialogRun => ({ turns, tags: [...state.tags], end, state });
   const calleeHungUp = (): DialogRun => {
     step({ kind: 'calleeHangup' });
     return ended({ kind: 'calleeHangup' });
   };
 
-  const first = startDialog(script, input.variables, Date.now());
+  const first = input.resume
+    ? resumeAfterTransfer(script, input.resume.state, input.resume.flowId, Date.now())
+    : startDialog(script, input.variables, Date.now());
   state = first.state;
   let next = absorb(first.actions);
 

@@ -22,6 +22,13 @@ import type { CallResultCode, HangupBy } from '../../src/call-result';
 import type { CallingCalendar } from '../../src/calendar';
 import type { RetryPolicy, TaskStatus } from '../../workflows/definitions';
 
+export interface TaskTransferOptions {
+  queueTimeoutSeconds?: number;
+  timeoutPrompt?: string;
+  onQueueTimeout?: 'hangup' | 'robot';
+  fallbackFlowId?: string;
+}
+
 export interface TaskDoc {
   _id: string;
   tenantId: string;
@@ -40,6 +47,8 @@ export interface TaskDoc {
   callerNumbers?: string[];
   /** Answering-machine detection on answered calls. */
   amd?: boolean;
+  /** The task's own transfer options (over the configured defaults). */
+  transfer?: TaskTransferOptions;
   totalContacts: number;
   pageSize: number;
   pages: number;
@@ -193,6 +202,7 @@ const taskSchema = new Schema<TaskDoc>(
     callerNumber: { type: String },
     callerNumbers: { type: [String], default: undefined },
     amd: { type: Boolean },
+    transfer: { type: Schema.Types.Mixed },
     totalContacts: { type: Number, required: true },
     pageSize: { type: Number, required: true },
     pages: { type: Number, required: true },

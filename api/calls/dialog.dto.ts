@@ -37,7 +37,7 @@ export class DialogTurnDto {
   @ApiProperty({ example: '2025-07-01T09:00:08.120Z', description: 'UTC' })
   at!: string;
   @ApiProperty({
-    enum: ['start', 'speech', 'dtmf', 'silence', 'bargeIn', 'deadline', 'calleeHangup'],
+    enum: ['start', 'speech', 'dtmf', 'silence', 'bargeIn', 'deadline', 'calleeHangup', 'transferFailed'],
     example: 'speech',
   })
   input!: string;

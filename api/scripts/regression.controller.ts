@@ -53,7 +53,10 @@ class NodeRefDto {
 }
 
 class HeardDto {
-  @ApiProperty({ enum: ['start', 'speech', 'dtmf', 'silence', 'bargeIn', 'deadline', 'calleeHangup'] }) input!: string;
+  @ApiProperty({
+    enum: ['start', 'speech', 'dtmf', 'silence', 'bargeIn', 'deadline', 'calleeHangup', 'transferFailed'],
+  })
+  input!: string;
   @ApiPropertyOptional({ example: '还行吧' }) calleeText?: string;
   @ApiPropertyOptional({ example: '1' }) calleeKey?: string;
 }

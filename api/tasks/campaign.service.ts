@@ -73,7 +73,7 @@ export class CampaignService {
       searchAttributes: this.config.temporal.searchAttributes,
       ...(task.callerNumber ? { callerNumber: task.callerNumber } : {}),
       ...(task.callerNumbers?.length ? { callerNumbers: [...task.callerNumbers] } : {}),
-      ...(task.script ? { transfer: { ...this.config.transfer } } : {}),
+      ...(task.script ? { transfer: { ...this.config.transfer, ...task.transfer } } : {}),
       ...(task.amd ? { amd: true } : {}),
       ...(task.script ? { script: { scriptId: task.script.scriptId, version: task.script.version } } : {}),
       ...(task.startAt ? { startAt: new Date(task.startAt).toISOString() } : {}),

@@ -58,6 +58,51 @@ export class RetryDto {
   intervalMinutes!: number;
 }
 
+/** 转人工 options of a task with a script: the queue timeout and what follows it. */
+export class TransferOptionsDto {
+  @ApiPropertyOptional({
+    minimum: 5,
+    maximum: 3600,
+    example: 60,
+    description: 'How long a transferred callee waits for an agent before the fallback (default from the config)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(5)
+  @Max(3600)
+  queueTimeoutSeconds?: number;
+
+  @ApiPropertyOptional({
+    enum: ['HANGUP', 'ROBOT'],
+    example: 'ROBOT',
+    description:
+      'After the queue timeout and its prompt: hang up (default), or back to the robot at `fallbackFlowId`, ' +
+      'once per call',
+  })
+  @IsOptional()
+  @IsIn(['HANGUP', 'ROBOT'])
+  onQueueTimeout?: 'HANGUP' | 'ROBOT';
+
+  @ApiPropertyOptional({
+    example: 'flow_callback',
+    description: 'With ROBOT: the main flow of the task’s script the robot continues at (required then)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  fallbackFlowId?: string;
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    example: '人工客服暂时都在忙，我先继续为您服务。',
+    description: 'What the callee hears at the queue timeout (default: a goodbye, or with ROBOT a hand-back line)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  timeoutPrompt?: string;
+}
+
 export class CreateTaskDto {
   @ApiProperty({ maxLength: 30, example: '回访任务_1', description: 'Chinese, English letters, digits, underscore' })
   @IsString()
@@ -159,6 +204,15 @@ export class CreateTaskDto {
   @ArrayMaxSize(100)
   @Matches(/^\+\d{3,20}$/, { each: true, message: 'each must be an E.164 number (+ and digits)' })
   callerNumbers?: string[];
+
+  @ApiPropertyOptional({
+    type: TransferOptionsDto,
+    description: '转人工: queue timeout and its fallback (needs scriptId)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TransferOptionsDto)
+  transfer?: TransferOptionsDto;
 
   @ApiPropertyOptional({
     default: false,

@@ -13,7 +13,13 @@ import type { Repositories } from '../../activities/mongo/connection';
 import type { ImportReport } from '../../activities/mongo/list-schemas';
 import { withResult, type ContactResult } from '../../activities/mongo/repositories';
 import { PHONE_BUCKETS } from '../../activities/mongo/list-schemas';
-import { RESULT_BUCKET, RESULT_INDEX_SPAN, type PageContact, type TaskDoc } from '../../activities/mongo/schemas';
+import {
+  RESULT_BUCKET,
+  RESULT_INDEX_SPAN,
+  type PageContact,
+  type TaskDoc,
+  type TaskTransferOptions,
+} from '../../activities/mongo/schemas';
 import type { CallResultCode } from '../../src/call-result';
 import type { TenantSettings } from '../../activities/mongo/tenant-settings';
 import { isValidZone, openSegments } from '../../src/calendar';
@@ -32,6 +38,9 @@ import { readRows, type UploadedList } from '../lists/list-reader';
 import type { ContactDto } from '../lists/list.dto';
 import { CampaignService } from './campaign.service';
 import type { CreateTaskDto, DetailQueryDto } from './task.dto';
+
+/** The queue-timeout line when the robot takes the call back (a task may say its own). */
+const BACK_TO_ROBOT_PROMPT = '人工客服暂时都在忙，我先继续为您服务。';
 
 export { PAGE_SIZE };
 
@@ -122,6 +131,50 @@ export class TasksService {
   }
 
   /**
+   * The task's transfer options: only with a script; back to the robot needs one of the pinned version's main flows.
+   */
+  private async transferOptions(
+    tenantId: string,
+    dto: CreateTaskDto,
+    script: TaskDoc['script'] | undefined,
+    problems: FieldProblem[],
+  ): Promise<TaskTransferOptions | undefined> {
+    const t = dto.transfer;
+    if (!t) return undefined;
+    if (dto.scriptId === undefined) {
+      problems.push({ field: 'transfer', reason: 'needs scriptId (only a script transfers to agents)' });
+      return undefined;
+    }
+    const robot = t.onQueueTimeout === 'ROBOT';
+    if (robot && !t.fallbackFlowId)
+      problems.push({ field: 'transfer.fallbackFlowId', reason: 'required when onQueueTimeout is ROBOT' });
+    if (!robot && t.fallbackFlowId)
+      problems.push({
+        field: 'transfer.fallbackFlowId',
+        value: t.fallbackFlowId,
+        reason: 'only with onQueueTimeout ROBOT',
+      });
+    if (robot && t.fallbackFlowId && script) {
+      const doc = await this.repos.scripts.getVersion(tenantId, script.scriptId, script.version);
+      if (!doc?.script.flows.some((f) => f.id === t.fallbackFlowId))
+        problems.push({
+          field: 'transfer.fallbackFlowId',
+          value: t.fallbackFlowId,
+          reason: `not a main flow of script ${script.scriptId} version ${script.version}`,
+        });
+    }
+    return {
+      ...(t.queueTimeoutSeconds !== undefined ? { queueTimeoutSeconds: t.queueTimeoutSeconds } : {}),
+      ...(t.timeoutPrompt !== undefined
+        ? { timeoutPrompt: t.timeoutPrompt }
+        : robot
+          ? { timeoutPrompt: BACK_TO_ROBOT_PROMPT }
+          : {}),
+      ...(robot ? { onQueueTimeout: 'robot' as const, fallbackFlowId: t.fallbackFlowId } : {}),
+    };
+  }
+
+  /**
    * The script version a new task pins: the one named, or the latest approved. Only an approved version can run
    * (seed §1.12: a script is used by tasks once its review passed).
    */
@@ -186,6 +239,7 @@ export class TasksService {
     const tenant = await this.repos.tenantSettings.get(tenantId);
     const problems = this.checkDefinition(dto, tenant);
     const script = await this.pinScript(tenantId, dto, problems);
+    const transfer = await this.transferOptions(tenantId, dto, script, problems);
     await this.checkCallerNumbers(tenantId, dto.callerNumbers, problems);
     if (!file) problems.push({ field: 'file', reason: 'a call list (.csv or .xlsx) is required' });
     // A task cannot ask for more AI seats than the tenant's pool has free (seed §2.1 当前可用AI坐席数).
@@ -233,6 +287,7 @@ export class TasksService {
           ...(script ? { script } : {}),
           ...(dto.callerNumbers?.length ? { callerNumbers: [...new Set(dto.callerNumbers)] } : {}),
           ...(dto.answeringMachineDetection ? { amd: true } : {}),
+          ...(transfer ? { transfer } : {}),
           ...(dto.callerNumber ? { callerNumber: dto.callerNumber } : {}),
           ...(dto.startAt ? { startAt: new Date(dto.startAt) } : {}),
           totalContacts: totals.totalContacts,

@@ -186,7 +186,9 @@ function turnSummary(t: DialogTurn): string {
             ? 'callee was silent'
             : t.input === 'calleeHangup'
               ? 'callee hung up'
-              : 'maximum call duration reached';
+              : t.input === 'transferFailed'
+                ? 'no agent took the transfer: back to the robot'
+                : 'maximum call duration reached';
   const matched = t.kbEntryId
     ? ` → KB ${t.kbEntryId}`
     : t.branchId

@@ -7,6 +7,7 @@ import {
   type DialogState,
   type DialogTurn,
   MAX_JUMP_HOPS,
+  resumeAfterTransfer,
   startDialog,
   stepDialog,
 } from './engine';
@@ -426,6 +427,30 @@ describe('knowledge base', () => {
     const call = new Call(baseScript());
     expect(texts(call.say('转人工'))).toEqual(['为您转人工']);
     expect(call.outcome()).toEqual({ type: 'transfer', skillGroupId: 'sg1', reason: 'kbAnswer', tags: ['开场'] });
+  });
+
+  it('back to the robot after a transfer found no agent: the fallback flow’s entry plays, then the dialog listens', () => {
+    const call = new Call(baseScript());
+    call.say('转人工');
+    call.outcome();
+    expect(call.state.phase).toBe('ended');
+    const r = resumeAfterTransfer(call.script, call.state, 'f2', call.now + 60_000);
+    const turn = turnOf(r.actions);
+    expect(turn).toMatchObject({ input: 'transferFailed', next: { scope: 'main', flowId: 'f2', nodeId: 'm1' } });
+    expect(turn.end).toBeUndefined();
+    expect(r.state).toMatchObject({ phase: 'speaking', end: null, at: { flowId: 'f2', nodeId: 'm1' } });
+    expect(texts(r.actions)).toEqual(['流程二第一句']);
+    // The tags the call had before the transfer stay; the dialog goes on as usual at the new node.
+    call.state = r.state;
+    expect(call.state.tags).toEqual(['开场']);
+    expect(call.outcome()).toMatchObject({ type: 'listen' });
+  });
+
+  it('resumeAfterTransfer does nothing to a dialog that did not end in a transfer', () => {
+    const call = new Call(baseScript());
+    const r = resumeAfterTransfer(call.script, call.state, 'f2', call.now);
+    expect(r.actions).toEqual([]);
+    expect(r.state).toEqual(call.state);
   });
 
   it('挂机: hangs up after the answer', () => {

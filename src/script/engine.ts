@@ -75,7 +75,7 @@ export interface SpokenUtterance {
 export interface DialogTurn {
   seq: number;
   atMs: number;
-  input: 'start' | 'speech' | 'dtmf' | 'silence' | 'bargeIn' | 'deadline' | 'calleeHangup';
+  input: 'start' | 'speech' | 'dtmf' | 'silence' | 'bargeIn' | 'deadline' | 'calleeHangup' | 'transferFailed';
   /** The node whose branches the input was classified against (for `start`, the first node). */
   node: NodeRef;
   calleeText?: string;
@@ -211,6 +211,24 @@ export function startDialog(script: Script, variables: Record<string, string>, n
   const d = newDraft(script, s, nowMs, 'start');
   if (entry) enter(d, entry);
   else finish(d, { kind: 'hangup', reason: 'deadEnd' });
+  return flush(d);
+}
+
+/**
+ * Back to the robot after a transfer that found no agent (the task's queue-timeout fallback): the dialog that ended in
+ * a transfer opens again at the entry of the main flow `flowId`, as if a jump node had led there. The turn records
+ * input `transferFailed`. A state that did not end in a transfer, or a flow that does not exist, ends the call as a
+ * dead end (the caller checks the flow when the task is created).
+ */
+export function resumeAfterTransfer(script: Script, state: DialogState, flowId: string, nowMs: number): DialogStep {
+  const s = clone(state);
+  if (s.phase !== 'ended' || s.end?.kind !== 'transfer') return { state: s, actions: [] };
+  s.phase = 'listening';
+  s.end = null;
+  s.after = { kind: 'listen' };
+  s.origin = null;
+  const d = newDraft(script, s, nowMs, 'transferFailed');
+  goTo(d, entryRef(script, 'main', flowId));
   return flush(d);
 }
 

@@ -155,6 +155,8 @@ function inputOf(turn: DialogTurn): Replayable {
       return { send: { hangup: true } };
     case 'start':
       return { reason: 'a second start turn' };
+    case 'transferFailed':
+      return { reason: 'the transfer found no agent and the robot took the call back (the console cannot transfer)' };
   }
 }
 

@@ -27,9 +27,11 @@ import { createLogger } from '../../activities/logger';
 import { readWavInfo, type WavInfo } from '../../activities/telephony/wav';
 import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { demoScript } from '../../src/script/demo';
+import type { MainFlow, Script } from '../../src/script/model';
 import { TrunkObserver } from '../support/asterisk';
 import { zoneWhereOpenNow } from '../support/calendar';
 import { writeKeySequence } from '../support/dtmf-pcap';
+import { problemFields } from '../support/problems';
 import { approvedScript } from '../support/scripts';
 import { uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
@@ -204,11 +206,21 @@ async function agentApi(keys: Record<string, string>): Promise<INestApplication>
   return a;
 }
 
-/** Start a task of the demo script (its transfer pointed at the group) for these numbers; returns its id. */
-async function startTask(name: string, groupId: string, phones: string[]): Promise<string> {
+/**
+ * Start a task of the demo script (its transfer pointed at the group) for these numbers; returns its id. `extra`
+ * adds to the task's definition, `edit` changes the script before it is approved.
+ */
+async function startTask(
+  name: string,
+  groupId: string,
+  phones: string[],
+  extra: Row = {},
+  edit: (s: Script) => void = () => undefined,
+): Promise<string> {
   const script = demoScript();
   for (const node of script.kbFlows.flatMap((f) => f.nodes))
     if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = groupId;
+  edit(script);
   const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
   const csv = [
     '用户号码,用户名称,custName,shopName',
@@ -226,6 +238,7 @@ async function startTask(name: string, groupId: string, phones: string[]): Promi
         timezone: zoneWhereOpenNow(),
         aiSeats: phones.length,
         scriptId,
+        ...extra,
       }),
     )
     .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
@@ -494,6 +507,75 @@ describe('transfer to agents with real agent phones', () => {
     expect(idle.phone.total).toBe(0);
     const after = await http(agents).get('/agents/me/queues').set(as(KEY)).expect(200);
     expect((after.body.items as Row[]).find((i) => i.skillGroupId === group)).toMatchObject({ waiting: 0 });
+  }, 180_000);
+
+  it('no agent online, the task falls back to the robot: its hand-back line, then the fallback flow runs', async () => {
+    const group = await skillGroup('fallback');
+    // A main flow the robot continues at: it promises a call-back (tagged) and hangs up.
+    const callback: MainFlow = {
+      id: 'f.callback',
+      name: '回电',
+      entryNodeId: 'cb',
+      nodes: [
+        {
+          kind: 'jump',
+          id: 'cb',
+          name: '约回电',
+          utterances: [{ id: 'cb.1', text: '我们稍后安排专人给您回电,再见。' }],
+          tags: ['待回电'],
+          action: { type: 'hangup' },
+        },
+      ],
+      edges: [],
+    };
+    const addFlow = (s: Script) => s.flows.push(callback);
+    // The fallback flow must be one of the pinned script's main flows: 422 naming the field, nothing written.
+    const before = (await http().get('/tasks').set(as(MANAGER)).expect(200)).body.total as number;
+    const bad = await http()
+      .post('/tasks')
+      .set(as(MANAGER))
+      .field(
+        'definition',
+        JSON.stringify({
+          name: '转人工_回退_错',
+          workingDays: [1, 2, 3, 4, 5, 6, 7],
+          workingWindows: [{ start: '00:00', end: '23:59' }],
+          scriptId: (await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, demoScript())).id,
+          transfer: { onQueueTimeout: 'ROBOT', fallbackFlowId: 'f.nowhere' },
+        }),
+      )
+      .attach('file', Buffer.from('用户号码,用户名称,custName,shopName\n+8613700000019,a,a,b', 'utf8'), 'list.csv');
+    expect(bad.status).toBe(422);
+    expect(problemFields(bad)).toContain('transfer.fallbackFlowId');
+    expect((await http().get('/tasks').set(as(MANAGER)).expect(200)).body.total).toBe(before);
+
+    const taskId = await startTask(
+      '转人工_回退',
+      group,
+      [`${KEYS_PREFIX}6`],
+      { transfer: { queueTimeoutSeconds: 5, onQueueTimeout: 'ROBOT', fallbackFlowId: 'f.callback' } },
+      addFlow,
+    );
+    const [row] = await finished(taskId);
+    expect(row).toMatchObject({ resultLabel: '呼叫成功', transfer: 'timeout', hangupBy: 'ROBOT' });
+    expect(row!.tags).toEqual(expect.arrayContaining(['待回电']));
+    const seconds = row!.transferSeconds as Row;
+    // The wait ended at the queue timeout (5 s), not at the end of the call; the robot's time runs on after it.
+    expect(seconds.queueWait as number).toBeGreaterThanOrEqual(4.5);
+    expect(seconds.queueWait as number).toBeLessThan(15);
+    expect(seconds.human).toBeUndefined();
+    expect((seconds.robot as number) + (seconds.queueWait as number)).toBeCloseTo(row!.talkSeconds as number, 0);
+    const dialog = await http()
+      .get(`/tasks/${taskId}/calls/${row!.attemptId as string}/dialog`)
+      .set(as(MANAGER))
+      .expect(200);
+    const turns = dialog.body.turns as Row[];
+    const back = turns.findIndex((t) => t.input === 'transferFailed');
+    expect(back).toBeGreaterThan(0);
+    expect(turns[back - 1]!.end).toMatchObject({ kind: 'transfer', skillGroupId: group });
+    expect(turns[back]).toMatchObject({ node: expect.objectContaining({ nodeId: 'k.transfer' }) });
+    expect(turns[back]!.robot).toEqual([{ utteranceId: 'cb.1', text: '我们稍后安排专人给您回电,再见。' }]);
+    expect(turns[back]!.end).toMatchObject({ kind: 'hangup' });
   }, 180_000);
 
   it('two simultaneous transfers with two online agents reach two different agents', async () => {
