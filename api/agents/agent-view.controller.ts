@@ -3,17 +3,38 @@
  * (上班 / 小休 / 继续工作 / 下班 for itself only), the call offered to or connected with it (screen pop), a server-sent
  * event stream of its state, offers and queue lengths, the calls it was offered and handled, their dialogs, and a
  * wrap-up note per handled call. Every route acts on the key's own agent (ownAgentId), so there is no route here
- * through which an agent reaches another agent; the supervisors' routes (`/agents/{id}/…`) answer 403 to it.
+ * through which an agent reaches another agent. Of the supervisors' routes (`/agents/{id}/…`) only ChangeAgentState
+ * admits an agent, for its own id (the same change as ChangeMyState; 403 for any other id); the others answer 403.
  *
  * **Registered before AgentsController** (api/app.module.ts), so `/agents/me/state` is this controller's and not
  * `/agents/:id/state` with id `me`.
  */
-import { Body, Controller, Get, HttpCode, MessageEvent, Param, Post, Put, Query, Sse } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Sse } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { concatMap, from, interval, mergeMap, startWith, type Observable } from 'rxjs';
 import { CurrentPrincipal, ownAgentId, Roles, type Principal } from '../auth/auth';
 import { AgentDto, ChangeAgentStateDto } from './agent.dto';
-import { MyCallsQueryDto, MyStateDto, QueueLengthsDto, WrapUpDto, WrapUpViewDto } from './agent-view.dto';
+import {
+  MY_EVENT_DTOS,
+  MyCallDialogDto,
+  MyCallsDto,
+  MyCallsQueryDto,
+  MyOfferDto,
+  MyStateDto,
+  QueueLengthsDto,
+  WrapUpDto,
+  WrapUpViewDto,
+  type MyEvent,
+} from './agent-view.dto';
 import { AgentViewService } from './agent-view.service';
 
 /** How often the event stream reads the agent's state document (one exact-`_id` read). */
@@ -83,7 +104,7 @@ export class AgentViewController {
       '(offered = ringing, talking = bridged), the contact’s row (name, variables) and the robot’s dialog so far ' +
       '(source record = the stored dialog, history = the turns in the contact workflow’s history while it is live).',
   })
-  @ApiOkResponse({ description: '{ agentId, state, call }' })
+  @ApiOkResponse({ type: MyOfferDto })
   offer(@CurrentPrincipal() p: Principal) {
     return this.view.offer(p.tenantId, ownAgentId(p));
   }
@@ -91,6 +112,20 @@ export class AgentViewController {
   @Sse('events')
   @Roles('agent')
   @ApiProduces('text/event-stream')
+  @ApiExtraModels(...MY_EVENT_DTOS)
+  @ApiOkResponse({
+    description:
+      'A stream of server-sent events; each is an `id:` line, an `event:` line (state, offer, queue or problem) and ' +
+      'a `data:` line with the JSON body shown here under `data`.',
+    content: {
+      'text/event-stream': {
+        schema: {
+          oneOf: MY_EVENT_DTOS.map((dto) => ({ $ref: getSchemaPath(dto) })),
+          discriminator: { propertyName: 'event' },
+        },
+      },
+    },
+  })
   @ApiOperation({
     operationId: 'StreamMyEvents',
     summary: 'Server-sent events: the agent’s state (state), offers (offer) and queue lengths (queue) as they change',
@@ -100,7 +135,7 @@ export class AgentViewController {
       'once). `state` carries GetMyState’s body, `offer` GetMyOffer’s, `queue` ListMyQueues’s; `problem` reports a ' +
       'read that failed (the stream goes on).',
   })
-  events(@CurrentPrincipal() p: Principal): Observable<MessageEvent> {
+  events(@CurrentPrincipal() p: Principal): Observable<MyEvent> {
     const agentId = ownAgentId(p);
     let lastState = '';
     let lastCall: string | null | undefined;
@@ -108,8 +143,8 @@ export class AgentViewController {
     return interval(STATE_POLL_MS).pipe(
       startWith(-1),
       // One tick at a time: a slow read delays the next poll instead of piling up.
-      concatMap(async (tick): Promise<MessageEvent[]> => {
-        const out: MessageEvent[] = [];
+      concatMap(async (tick): Promise<MyEvent[]> => {
+        const out: MyEvent[] = [];
         try {
           const state = await this.view.state(p.tenantId, agentId);
           const { afterCallWork, ...rest } = state;
@@ -149,7 +184,7 @@ export class AgentViewController {
       'From the agent’s state history (the queue writes each call that ends with the agent there) and its current ' +
       'reservation; numbers masked. At most 200 calls.',
   })
-  @ApiOkResponse({ description: '{ agentId, days, items }' })
+  @ApiOkResponse({ type: MyCallsDto })
   calls(@CurrentPrincipal() p: Principal, @Query() q: MyCallsQueryDto) {
     return this.view.calls(p.tenantId, ownAgentId(p), q.days ?? 7);
   }
@@ -161,7 +196,7 @@ export class AgentViewController {
     operationId: 'GetMyCallDialog',
     summary: 'The dialog of one of the agent’s own calls (404 for any other call)',
   })
-  @ApiOkResponse({ description: '{ attemptId, source, turns, tags?, end? }' })
+  @ApiOkResponse({ type: MyCallDialogDto })
   dialog(@CurrentPrincipal() p: Principal, @Param('attemptId') attemptId: string) {
     return this.view.callDialog(p.tenantId, ownAgentId(p), attemptId);
   }

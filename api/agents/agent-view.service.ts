@@ -32,8 +32,20 @@ import type { DialogTurn } from '../../src/script/engine';
 import { NotFound } from '../../src/errors';
 import { queueProgressQuery, type QueueProgress } from '../../workflows/definitions';
 import { REPOSITORIES, TEMPORAL } from '../common/tokens';
-import type { ChangeAgentStateDto } from './agent.dto';
-import type { WrapUpDto } from './agent-view.dto';
+import type { AgentDto, ChangeAgentStateDto } from './agent.dto';
+import type {
+  AfterCallWorkTimerDto,
+  AgentDialogDto,
+  MyCallDialogDto,
+  MyCallDto,
+  MyCallsDto,
+  MyOfferDto,
+  MyStateDto,
+  OfferedCallDto,
+  QueueLengthsDto,
+  WrapUpDto,
+  WrapUpViewDto,
+} from './agent-view.dto';
 import { AgentsService } from './agents.service';
 import { AGENT_DIRECTORY } from './tokens';
 
@@ -143,18 +155,22 @@ export class AgentViewService {
   }
 
   /** The agent (404 if the key names an agent the tenant does not have) with its state. */
-  async me(tenantId: string, agentId: string) {
+  async me(tenantId: string, agentId: string): Promise<AgentDto> {
     return this.agents.get(tenantId, agentId);
   }
 
   /** The agent's state, with the after-call-work timer (话后处理 mm:ss) while in after-call work. */
-  async state(tenantId: string, agentId: string) {
+  async state(tenantId: string, agentId: string): Promise<MyStateDto> {
     const state = await this.directory.stateOf(tenantId, agentId);
     if (!state) throw new NotFound(`agent ${agentId}`);
     return { ...state, afterCallWork: await this.afterCallWork(tenantId, agentId, state) };
   }
 
-  private async afterCallWork(tenantId: string, agentId: string, state: AgentStateView) {
+  private async afterCallWork(
+    tenantId: string,
+    agentId: string,
+    state: AgentStateView,
+  ): Promise<AfterCallWorkTimerDto | null> {
     if (state.state !== 'AFTER_CALL_WORK') return null;
     const seconds = (await this.directory.settingsOf(tenantId, agentId))?.afterCallWorkSeconds ?? null;
     return {
@@ -166,13 +182,13 @@ export class AgentViewService {
   }
 
   /** 上班 / 小休 / 继续工作 / 下班 for the agent itself (the same rules as a supervisor's change). */
-  async changeState(tenantId: string, agentId: string, dto: ChangeAgentStateDto) {
+  async changeState(tenantId: string, agentId: string, dto: ChangeAgentStateDto): Promise<MyStateDto> {
     const state = await this.agents.changeState(tenantId, agentId, dto, { tenantId, roles: ['agent'], agentId });
     return { ...state, afterCallWork: await this.afterCallWork(tenantId, agentId, state) };
   }
 
   /** 排队:N of each of the agent's skill groups, from the groups' queue workflows. */
-  async queues(tenantId: string, agentId: string) {
+  async queues(tenantId: string, agentId: string): Promise<QueueLengthsDto> {
     const agent = await this.repos.agents.getAgent(tenantId, agentId);
     if (!agent) throw new NotFound(`agent ${agentId}`);
     const groups = await this.repos.agents.skillGroupsById(tenantId, agent.skillGroupIds ?? []);
@@ -201,7 +217,7 @@ export class AgentViewService {
   }
 
   /** The call offered to or connected with the agent now (screen pop: 新的来电), or `call: null`. */
-  async offer(tenantId: string, agentId: string) {
+  async offer(tenantId: string, agentId: string): Promise<MyOfferDto> {
     const state = await this.directory.stateOf(tenantId, agentId);
     if (!state) throw new NotFound(`agent ${agentId}`);
     const callId = state.reservation?.callId;
@@ -209,7 +225,7 @@ export class AgentViewService {
     return { agentId, state, call: await this.callView(tenantId, agentId, callId, state.reservation!.at) };
   }
 
-  private async callView(tenantId: string, agentId: string, callId: string, offeredAt: Date) {
+  private async callView(tenantId: string, agentId: string, callId: string, offeredAt: Date): Promise<OfferedCallDto> {
     const ids = parseAttemptId(callId);
     const [record, task] = await Promise.all([
       this.repos.calls.get(tenantId, callId),
@@ -259,7 +275,11 @@ export class AgentViewService {
     };
   }
 
-  private async dialog(tenantId: string, callId: string, ids: { taskId: string; contactIndex: number }) {
+  private async dialog(
+    tenantId: string,
+    callId: string,
+    ids: { taskId: string; contactIndex: number },
+  ): Promise<AgentDialogDto> {
     const stored = await this.repos.dialogs.get(tenantId, callId);
     if (stored)
       return { source: 'record' as const, tags: stored.tags, end: stored.end, turns: stored.turns.map(turnView) };
@@ -296,10 +316,10 @@ export class AgentViewService {
   }
 
   /** The calls offered to and handled by the agent in the last `days` days, newest first, with their wrap-up notes. */
-  async calls(tenantId: string, agentId: string, days: number) {
+  async calls(tenantId: string, agentId: string, days: number): Promise<MyCallsDto> {
     const calls = (await this.callsOf(tenantId, agentId, days)).slice(0, MAX_CALLS);
     const items = await Promise.all(
-      calls.map(async (c) => {
+      calls.map(async (c): Promise<MyCallDto> => {
         const [record, note] = await Promise.all([
           this.repos.calls.get(tenantId, c.attemptId),
           this.wrapUps.findOne({ _id: c.attemptId }).lean<WrapUpDoc>().exec(),
@@ -333,7 +353,7 @@ export class AgentViewService {
   }
 
   /** The dialog of one of the agent's calls: the stored record, or the turns so far while the call is live. */
-  async callDialog(tenantId: string, agentId: string, attemptId: string) {
+  async callDialog(tenantId: string, agentId: string, attemptId: string): Promise<MyCallDialogDto> {
     await this.ownCall(tenantId, agentId, attemptId);
     const ids = parseAttemptId(attemptId);
     if (!ids) throw new NotFound(`call ${attemptId} of this agent`);
@@ -341,7 +361,7 @@ export class AgentViewService {
   }
 
   /** 服务小记 of a handled call (or the call on now): stored by the attempt id; a second note replaces the first. */
-  async wrapUp(tenantId: string, agentId: string, attemptId: string, dto: WrapUpDto) {
+  async wrapUp(tenantId: string, agentId: string, attemptId: string, dto: WrapUpDto): Promise<WrapUpViewDto> {
     const call = await this.ownCall(tenantId, agentId, attemptId);
     if (call.kind === 'missed') throw new NotFound(`handled call ${attemptId} of this agent`);
     const now = new Date();

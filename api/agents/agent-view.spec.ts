@@ -1,12 +1,15 @@
 /**
  * The agent role's pure parts: API keys bound to an agent (`agent@<agentId>` in API_KEYS, config/config.ts) next to
- * the existing keys, and which calls an agent's history makes its own (agent-view.service.ts). The routes themselves
- * run against real servers in test/e2e/transfer-agents.e2e-spec.ts.
+ * the existing keys, whose state a caller may change (agents.service.ts), and which calls an agent's history makes its
+ * own (agent-view.service.ts). The routes themselves run against real servers in test/e2e/transfer-agents.e2e-spec.ts
+ * and test/integration/agents.spec.ts.
  */
+import { ForbiddenException } from '@nestjs/common';
 import { loadConfig } from '../../config/config';
 import type { StateHistoryEntry } from '../../activities/mongo/agent-repository';
 import type { AgentStateView } from '../../activities/agents/agent-directory';
 import { callsOfAgent, parseAttemptId } from './agent-view.service';
+import { mayChangeStateOf } from './agents.service';
 
 const KEY = 'aaaaaaaaaaaaaaaa';
 
@@ -31,6 +34,35 @@ describe('API keys with the agent role', () => {
   ])('refuses %s, naming API_KEYS and not the key', (_what, API_KEYS) => {
     expect(() => loadConfig({ API_KEYS })).toThrow(/API_KEYS: .*agent@<agentId>/);
     expect(() => loadConfig({ API_KEYS })).not.toThrow(new RegExp(KEY));
+  });
+});
+
+describe('mayChangeStateOf', () => {
+  it('lets supervisors and admins change any agent, an agent key only its own agent', () => {
+    expect(() => mayChangeStateOf({ tenantId: 't1', roles: ['supervisor'] }, 'a1')).not.toThrow();
+    expect(() => mayChangeStateOf({ tenantId: 't1', roles: ['admin'] }, 'a1')).not.toThrow();
+    expect(() => mayChangeStateOf({ tenantId: 't1', roles: ['agent'], agentId: 'a1' }, 'a1')).not.toThrow();
+    // An agent key that also holds the supervisor role acts as a supervisor.
+    expect(() =>
+      mayChangeStateOf({ tenantId: 't1', roles: ['agent', 'supervisor'], agentId: 'a1' }, 'a2'),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['another agent’s id', { tenantId: 't1', roles: ['agent'], agentId: 'a1' }],
+    ['an agent key with another read role', { tenantId: 't1', roles: ['agent', 'auditor'], agentId: 'a1' }],
+    ['a key bound to no agent', { tenantId: 't1', roles: ['manager'] }],
+  ] as const)('refuses %s with 403 naming the id', (_what, p) => {
+    let err: unknown;
+    try {
+      mayChangeStateOf(p, 'a2');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ForbiddenException);
+    expect((err as ForbiddenException).getResponse()).toMatchObject({
+      errors: [expect.objectContaining({ field: 'id', value: 'a2' })],
+    });
   });
 });
 

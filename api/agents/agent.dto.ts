@@ -514,6 +514,13 @@ export class FreezeDto {
   at!: Date;
 }
 
+export class LastUnfreezeDto {
+  @ApiPropertyOptional({ example: '申诉通过', description: '解冻原因' })
+  reason?: string;
+  @ApiProperty({ example: '2026-03-06T10:00:00.000Z' })
+  at!: Date;
+}
+
 export class AgentDto {
   @ApiProperty({ example: '3f9c0a7d1e2b' })
   id!: string;
@@ -533,6 +540,8 @@ export class AgentDto {
   phoneAddress!: string;
   @ApiProperty({ nullable: true, type: FreezeDto, description: 'The freeze in force; null when not frozen' })
   freeze!: FreezeDto | null;
+  @ApiPropertyOptional({ type: LastUnfreezeDto, description: 'The last 解冻, once the agent has been unfrozen' })
+  lastUnfreeze?: LastUnfreezeDto;
   @ApiPropertyOptional({ type: AgentHotlineSettingsDto })
   hotlineSettings?: AgentHotlineSettingsDto;
   @ApiProperty({ type: AgentStateDto })

@@ -4,9 +4,10 @@
  * states (GetAgentState, ChangeAgentState, ListAgentStateHistory) and hotline settings (GetAgentSettings,
  * UpdateAgentSettings, GetAgentEffectiveSettings).
  *
- * Roles: managers (and admins) manage groups, departments, agents and settings; supervisors change agents' states;
- * managers, supervisors and auditors read. There is no agent role among the API's roles (config/config.ts), so a
- * supervisor changes states on an agent's behalf. Everything is the caller's tenant's only (others' answer 404).
+ * Roles: managers (and admins) manage groups, departments, agents and settings; supervisors change agents' states,
+ * and an agent (an `agent@<agentId>` key) changes its own through ChangeAgentState too (403 for any other agent's id;
+ * its workbench is /agents/me, api/agents/agent-view.controller.ts); managers, supervisors and auditors read.
+ * Everything is the caller's tenant's only (others' answer 404).
  */
 import {
   Body,
@@ -306,14 +307,16 @@ export class AgentsController {
   }
 
   @Put(':id/state')
-  @Roles('supervisor')
+  @Roles('supervisor', 'agent')
   @ApiParam(AGENT_ID)
   @ApiOperation({
     operationId: 'ChangeAgentState',
     summary: 'Change an agent’s state: 上班 / 继续工作 (ONLINE), 小休 with a reason, 下班 (SIGNED_OUT)',
     description:
-      'Refused (409, naming the rule) for a frozen agent or one without a skill group going online, a transition ' +
-      'the state table does not allow, or an agent a call holds. The same state again is a no-op.',
+      'Supervisors change any agent of their tenant; an agent (agent@<agentId> key) only its own (403 naming `id` ' +
+      'for any other agent, whether it exists or not). Refused (409, naming the rule) for a frozen agent or one ' +
+      'without a skill group going online, a transition the state table does not allow, or an agent a call holds. ' +
+      'The same state again is a no-op.',
   })
   @ApiOkResponse({ type: AgentStateDto })
   changeState(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: ChangeAgentStateDto) {

@@ -6,13 +6,13 @@
  *   create, on an address change, and removed on delete. Asterisk first: a stored agent is one whose phone can ring.
  * - States change through the agent directory (activities/agents/agent-directory.ts), the same code the transfer
  *   queue uses, so the rules (no skill group or frozen → not online; a reserved agent's state is the queue's) hold
- *   for both. There is no agent role among the API roles (config/config.ts), so supervisors act for agents.
+ *   for both. Supervisors change any agent's state; an agent-role key only its own ({@link mayChangeStateOf}).
  * - A freeze signs the agent out at once unless a call holds it; either way it cannot go online while frozen. A
  *   temporary freeze ends by itself at its `until`.
  * - Per-agent hotline settings are accepted only while the tenant allows them (allowAgentOverride); stored ones are
  *   ignored, not deleted, when the tenant stops allowing them.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { AgentDirectory, StateChange } from '../../activities/agents/agent-directory';
 import { stateView, tenantSettingsOf } from '../../activities/agents/agent-directory';
@@ -69,6 +69,29 @@ export function agentView(a: AgentDoc, state: AgentStateDoc | undefined, now: Da
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };
+}
+
+/**
+ * Whose state the caller may change (seed spec §7.2: "an agent changes only its own state"): a supervisor (or admin) any
+ * agent of its tenant, an agent-role key (`agent@<agentId>`) only its own agent. Any other id answers 403 naming
+ * `id` before anything is read, so the answer does not tell whether that agent exists. The tenant is checked
+ * afterwards as for everyone: an id the caller's tenant does not have is 404.
+ */
+export function mayChangeStateOf(p: Principal, id: string): void {
+  if (p.roles.some((r) => r === 'admin' || r === 'supervisor')) return;
+  if (p.agentId !== undefined && p.agentId === id) return;
+  throw new ForbiddenException({
+    message: 'an agent changes only its own state',
+    errors: [
+      {
+        field: 'id',
+        value: id,
+        reason: p.agentId
+          ? `this API key acts for agent ${p.agentId} only (or use PUT /agents/me/state)`
+          : 'requires the supervisor role',
+      },
+    ],
+  });
 }
 
 /** Who changes a state through the API, as kept in the history. */
@@ -322,6 +345,7 @@ export class AgentsService {
   }
 
   async changeState(tenantId: string, id: string, dto: ChangeAgentStateDto, p: Principal) {
+    mayChangeStateOf(p, id);
     const change = await this.directory.setState(tenantId, id, dto.state, {
       ...(dto.reason ? { reason: dto.reason } : {}),
       by: actor(p),

@@ -4,7 +4,8 @@
  *
  * Route roles: managers create tasks and upload lists; supervisors start, pause and cancel; auditors read; an agent
  * (普通坐席, a key written `agent@<agentId>` in API_KEYS) reaches only the routes that name the `agent` role — the
- * agent's own view under `/agents/me` (api/agents/agent-view.controller.ts) — and every such route acts on the
+ * agent's own view under `/agents/me` (api/agents/agent-view.controller.ts), and `PUT /agents/{id}/state` for its own
+ * id only (`mayChangeStateOf`, api/agents/agents.service.ts) — and every such route acts on the
  * key's own agent ({@link ownAgentId}), never on an id taken from the request, so another agent's state, offers,
  * calls and dialogs are out of its reach (403 on the routes of other roles, 404 for another agent's call).
  */

@@ -12,6 +12,7 @@ import { agentEndpoint, removeAgentPhone, syncAgentPhonesToAsterisk } from '../.
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createLogger } from '../../activities/logger';
 import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
+import { loadConfig } from '../../config/config';
 import { servers, testConfig, uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { sleep } from '../support/wait';
@@ -559,6 +560,87 @@ describe('agent states', () => {
     await sleep(1600);
     await changeState(a.id, { state: 'ONLINE' }).expect(200);
     expect((await http().get(`/agents/${a.id}`).set(auth())).body).toMatchObject({ freeze: null });
+  });
+});
+
+describe('an agent changing its own state through ChangeAgentState', () => {
+  /** A second app on the same database whose keys are bound to agents created above (ids are known only now). */
+  async function agentApp(keys: string[]): Promise<INestApplication> {
+    const parsed = loadConfig({ API_KEYS: keys.join(',') }).api.keys;
+    const p = await openPorts({ ...config, api: { ...config.api, keys: [...config.api.keys, ...parsed] } }, logger);
+    const a = await createApp(p);
+    await a.init();
+    closers.push(async () => {
+      await a.close();
+      await closePorts(p);
+    });
+    return a;
+  }
+
+  it('lets an agent key change its own agent’s state, 403 for any other agent, 404 across tenants', async () => {
+    const g = await group();
+    const own = await agent([g]);
+    const other = await agent([g]);
+    const AGENT = 'agents-own-agent-key-0123456789';
+    // Another tenant's agent key bound to the same id: the id is not enough to reach this tenant's agent.
+    const FOREIGN = 'agents-foreign-agent-key-01234';
+    const agentApi = await agentApp([
+      `${AGENT}:${TENANT}:agent@${own.id}`,
+      `${FOREIGN}:${OTHER_TENANT}:agent@${own.id}`,
+    ]);
+    const agentHttp = () => request(agentApi.getHttpServer());
+    const put = (id: string, body: Record<string, unknown>, key = AGENT) =>
+      agentHttp().put(`/agents/${id}/state`).set(auth(key)).send(body);
+    const stateOf = async (id: string) =>
+      ((await http().get(`/agents/${id}/state`).set(auth(AUDITOR)).expect(200)).body as { state: string }).state;
+    const start = new Date();
+
+    // Its own id: the same rules as a supervisor's change (and as PUT /agents/me/state).
+    const online = await put(own.id, { state: 'ONLINE' });
+    expect({ status: online.status, body: online.body as unknown }).toMatchObject({
+      status: 200,
+      body: { agentId: own.id, state: 'ONLINE', label: '在线', reservation: null },
+    });
+    expect((await put(own.id, { state: 'AFTER_CALL_WORK' })).status).toBe(400);
+    const reasonless = await put(own.id, { state: 'ONLINE', reason: 'meal' });
+    expect(reasonless.status).toBe(409);
+    expect(fields(reasonless)).toEqual(['reason']);
+    expect((await put(own.id, { state: 'SHORT_BREAK', reason: 'meal' })).body).toMatchObject({
+      state: 'SHORT_BREAK',
+      reason: 'meal',
+    });
+    const viaMe = await agentHttp().put('/agents/me/state').set(auth(AGENT)).send({ state: 'ONLINE' });
+    expect(viaMe.body).toMatchObject({ agentId: own.id, state: 'ONLINE', afterCallWork: null });
+    expect(await stateOf(own.id)).toBe('ONLINE');
+
+    // Another agent's id — existing or not — is 403 naming the id, and nothing changes.
+    for (const id of [other.id, 'ffffffffffff']) {
+      const refused = await put(id, { state: 'ONLINE' });
+      expect(refused.status).toBe(403);
+      expect(problems(refused)).toEqual([expect.objectContaining({ field: 'id', value: id })]);
+    }
+    expect(await stateOf(other.id)).toBe('NOT_STARTED');
+    // The supervisors' other routes stay closed to the agent, its own id included.
+    expect((await agentHttp().get(`/agents/${own.id}/state`).set(auth(AGENT))).status).toBe(403);
+    expect((await agentHttp().post(`/agents/${own.id}/freeze`).set(auth(AGENT)).send({ reason: 'x' })).status).toBe(
+      403,
+    );
+
+    // Across tenants: another tenant's agent key with this id, and another tenant's supervisor, get 404.
+    expect((await put(own.id, { state: 'SIGNED_OUT' }, FOREIGN)).status).toBe(404);
+    expect((await put(own.id, { state: 'SIGNED_OUT' }, OTHER)).status).toBe(404);
+    expect(await stateOf(own.id)).toBe('ONLINE');
+
+    // A supervisor still changes any agent; the history says who changed what.
+    await changeState(other.id, { state: 'ONLINE' }).expect(200);
+    await put(own.id, { state: 'SIGNED_OUT' }).expect(200);
+    const history = await http().get(`/agents/${own.id}/state-history?from=${start.toISOString()}`).set(auth(AUDITOR));
+    expect((history.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ from: 'NOT_STARTED', to: 'ONLINE', by: 'agent' }),
+      expect.objectContaining({ from: 'ONLINE', to: 'SHORT_BREAK', reason: 'meal', by: 'agent' }),
+      expect.objectContaining({ from: 'SHORT_BREAK', to: 'ONLINE', by: 'agent' }),
+      expect.objectContaining({ from: 'ONLINE', to: 'SIGNED_OUT', by: 'agent' }),
+    ]);
   });
 });
 
