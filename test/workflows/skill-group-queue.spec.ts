@@ -10,6 +10,12 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DEFAULT_TENANT_SETTINGS,
+  effectiveSettings,
+  type HotlineSettings,
+  type TenantHotlineSettings,
+} from '../../activities/agents/agent-states';
 import type { createQueueActivities } from '../../activities/queue-activities';
 import { queueWorkflowId } from '../../src/ids';
 import { enqueueCallSignal } from '../../workflows/definitions';
@@ -38,6 +44,8 @@ interface AgentDouble {
   reservedBy?: string;
   /** 自动结束后处理 seconds; null = off. */
   afterCallWorkSeconds: number | null;
+  /** The agent's own hotline settings (used only while the tenant allows them). */
+  hotline?: Partial<HotlineSettings>;
 }
 
 interface Call {
@@ -51,7 +59,11 @@ interface Call {
  * In-memory doubles of the queue activities: the agent directory's rules, minus MongoDB. `enqueueTransfer` is the
  * real one's signal-with-start.
  */
-function doubleQueueActivities(agents: AgentDouble[], taskQueue: string) {
+function doubleQueueActivities(
+  agents: AgentDouble[],
+  taskQueue: string,
+  tenant: TenantHotlineSettings = DEFAULT_TENANT_SETTINGS,
+) {
   const calls: Call[] = [];
   const log = (name: keyof QueueActs, args: Record<string, unknown>) =>
     calls.push({ name, args, at: Context.current().info.currentAttemptScheduledTimestampMs });
@@ -83,7 +95,9 @@ function doubleQueueActivities(agents: AgentDouble[], taskQueue: string) {
       const agent = free[0];
       if (!agent) return Promise.resolve(null);
       agent.reservedBy = req.callId;
-      return Promise.resolve({ agentId: agent.id, endpoint: `agent-${agent.id}`, autoAnswerSeconds: null });
+      // The real rule of the agent's effective settings (activities/agents/agent-states), as settingsOf applies it.
+      const { autoAnswerSeconds } = effectiveSettings(tenant, agent.hotline);
+      return Promise.resolve({ agentId: agent.id, endpoint: `agent-${agent.id}`, autoAnswerSeconds });
     },
     agentMissed: (req) => {
       log('agentMissed', req);
@@ -121,9 +135,13 @@ function doubleQueueActivities(agents: AgentDouble[], taskQueue: string) {
  * callers are started before the worker runs, so the time-skipping server never finds an idle gap between two starts
  * (it would jump its clock there).
  */
-async function runQueue(agents: AgentDouble[], callers: Pick<CallerDoubleInput, 'timeoutMs' | 'answers' | 'talkMs'>[]) {
+async function runQueue(
+  agents: AgentDouble[],
+  callers: Pick<CallerDoubleInput, 'timeoutMs' | 'answers' | 'talkMs' | 'phones'>[],
+  tenant?: TenantHotlineSettings,
+) {
   const taskQueue = uniqueName('queue-');
-  const { acts, calls } = doubleQueueActivities(agents, taskQueue);
+  const { acts, calls } = doubleQueueActivities(agents, taskQueue, tenant);
   const tenantId = 't1';
   const skillGroupId = uniqueName('sg');
   const qid = queueWorkflowId(tenantId, skillGroupId);
@@ -223,5 +241,68 @@ describe('skillGroupQueueWorkflow', () => {
     // The third call waited until `mid` was free again (its after-call work ends at once), never sharing an agent.
     expect(results[2]!.offers[0]!.at).toBeGreaterThanOrEqual(results[1]!.offers[0]!.at + 60_000);
     expect(results.map((r) => r.connected)).toEqual(['old', 'mid', 'mid']);
+  });
+
+  describe('自动接听 (auto-answer)', () => {
+    const RING_MS = 30_000;
+    const off: Partial<HotlineSettings> = {
+      autoAnswer: { enabled: false, seconds: 1 },
+      autoEndAfterCallWork: { enabled: true, seconds: 30 },
+    };
+
+    it('by default (1 s) the phone answers a second after the offer; with it off, 30 s of ringing → next agent', async () => {
+      const tenant = { ...DEFAULT_TENANT_SETTINGS, allowAgentOverride: true };
+      // `manual` turned auto-answer off for itself (the tenant allows it) and is idle longest: it is offered first.
+      const agents = [{ ...agent('manual', 1), hotline: off }, agent('auto', 2)];
+      const { results, calls } = await runQueue(
+        agents,
+        [{ timeoutMs: 120_000, answers: [], talkMs: 5_000, phones: { ringMs: RING_MS } }],
+        tenant,
+      );
+      const [r] = results;
+      expect(r!.offers.map((o) => [o.agentId, o.autoAnswerSeconds])).toEqual([
+        ['manual', null],
+        ['auto', 1],
+      ]);
+      // The manual phone rang its 30 s (workflow time), then the queue offered the call on …
+      const gap = r!.offers[1]!.at - r!.offers[0]!.at;
+      expect(gap).toBeGreaterThanOrEqual(RING_MS);
+      expect(gap).toBeLessThan(RING_MS + 2_000);
+      expect(calls.filter((c) => c.name === 'agentMissed').map((c) => c.args.agentId)).toEqual(['manual']);
+      expect(agents[0]!.state).toBe('SHORT_BREAK');
+      // … and the auto-answering phone took it one second after it started ringing.
+      expect(r!.connected).toBe('auto');
+      expect(r!.answeredAt! - r!.offers[1]!.at).toBeGreaterThanOrEqual(1_000);
+      expect(r!.answeredAt! - r!.offers[1]!.at).toBeLessThan(1_500);
+    });
+
+    it('an agent’s own setting counts only while the tenant allows per-agent settings', async () => {
+      // Same agent settings, tenant default (allowAgentOverride false): the tenant's 1 s applies to everyone.
+      const agents = [{ ...agent('manual', 1), hotline: off }, agent('auto', 2)];
+      const { results, calls } = await runQueue(agents, [
+        { timeoutMs: 120_000, answers: [], talkMs: 5_000, phones: { ringMs: RING_MS } },
+      ]);
+      const [r] = results;
+      expect(r!.offers.map((o) => [o.agentId, o.autoAnswerSeconds])).toEqual([['manual', 1]]);
+      expect(r!.connected).toBe('manual');
+      expect(r!.answeredAt! - r!.offers[0]!.at).toBeGreaterThanOrEqual(1_000);
+      expect(r!.answeredAt! - r!.offers[0]!.at).toBeLessThan(1_500);
+      expect(calls.some((c) => c.name === 'agentMissed')).toBe(false);
+    });
+
+    it('a tenant auto-answer of 45 s is longer than the ring: the phone never answers by itself', async () => {
+      const tenant = { ...DEFAULT_TENANT_SETTINGS, autoAnswer: { enabled: true, seconds: 45 } };
+      const agents = [agent('slow', 1)];
+      const { results } = await runQueue(
+        agents,
+        [{ timeoutMs: 60_000, answers: [], talkMs: 0, phones: { ringMs: RING_MS } }],
+        tenant,
+      );
+      const [r] = results;
+      expect(r!.offers.map((o) => [o.agentId, o.autoAnswerSeconds])).toEqual([['slow', 45]]);
+      expect(r!.connected).toBeUndefined();
+      expect(r!.timedOutAt).toBeDefined();
+      expect(agents[0]!.state).toBe('SHORT_BREAK');
+    });
   });
 });

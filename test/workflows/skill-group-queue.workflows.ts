@@ -2,7 +2,8 @@
  * The workflow bundle of test/workflows/skill-group-queue.spec.ts: every real workflow (workflows/index.ts, with
  * skillGroupQueueWorkflow) plus `queueCallerDouble`, a test double of the transferred call's side of the queue
  * protocol (workflows/transfer.ts without the media): after `delayMs` it joins the queue through the
- * `enqueueTransfer` activity (signal-with-start, as a real transfer does), answers or misses each offer as told, talks
+ * `enqueueTransfer` activity (signal-with-start, as a real transfer does), answers or misses each offer as told (or as
+ * the agent's phone would, given the offer's auto-answer seconds), talks
  * for a while and reports the end, and records when the queue offered it an agent or told it to give up.
  */
 import {
@@ -36,6 +37,12 @@ export interface CallerDoubleInput {
   timeoutMs: number;
   /** Per offer, in order: the agent answers (true) or lets it ring / rejects (false); missing = false. */
   answers: boolean[];
+  /**
+   * Instead of `answers`, simulate the agents' phones in workflow time: a phone told to auto-answer after N s (the
+   * offer's `autoAnswerSeconds`, sent as Call-Info answer-after) answers N s after it starts ringing; one that is not
+   * rings `ringMs` (the seed's 30 s) unanswered, which the call reports as a miss.
+   */
+  phones?: { ringMs: number };
   /** How long a connected call lasts. */
   talkMs: number;
 }
@@ -43,7 +50,9 @@ export interface CallerDoubleInput {
 export interface CallerDoubleResult {
   /** Workflow time (epoch ms) of joining the queue. */
   enqueuedAt: number;
-  offers: { agentId: string; at: number }[];
+  offers: { agentId: string; at: number; autoAnswerSeconds: number | null }[];
+  /** When the agent's phone answered (workflow time). */
+  answeredAt?: number;
   /** The agent who took the call. */
   connected?: string;
   /** When the queue told the call to give up. */
@@ -56,7 +65,7 @@ export async function queueCallerDouble(input: CallerDoubleInput): Promise<Calle
   let timedOutAt: number | undefined;
   setHandler(agentOfferedSignal, (o) => {
     pending = o;
-    offers.push({ agentId: o.agentId, at: Date.now() });
+    offers.push({ agentId: o.agentId, at: Date.now(), autoAnswerSeconds: o.autoAnswerSeconds });
   });
   setHandler(queueTimeoutSignal, () => {
     timedOutAt = Date.now();
@@ -76,12 +85,18 @@ export async function queueCallerDouble(input: CallerDoubleInput): Promise<Calle
     if (!pending) return { enqueuedAt, offers, ...(timedOutAt !== undefined ? { timedOutAt } : {}) };
     const offer = pending;
     pending = undefined;
-    const answered = input.answers[n] ?? false;
+    let answered = input.answers[n] ?? false;
+    if (input.phones) {
+      const auto = offer.autoAnswerSeconds;
+      answered = auto !== null && auto * 1000 < input.phones.ringMs;
+      await sleep(answered ? auto! * 1000 : input.phones.ringMs);
+    }
     await queue.signal(offerResultSignal, { callId: input.callId, agentId: offer.agentId, answered });
     if (answered) {
+      const answeredAt = Date.now();
       await sleep(input.talkMs);
       await queue.signal(transferEndedSignal, { callId: input.callId, agentId: offer.agentId });
-      return { enqueuedAt, offers, connected: offer.agentId };
+      return { enqueuedAt, offers, connected: offer.agentId, answeredAt };
     }
   }
 }
