@@ -15,12 +15,12 @@ import { matchDtmf } from '../src/script/graph';
 import { createMatcher, type Matcher } from '../src/script/matcher';
 import type { NodeRef, Script } from '../src/script/model';
 import type { SipRoute } from '../config/config';
-import type { AmdVerdict, AriAdapter, ChannelSession, KeyPress, PlaybackEnd } from './ari/ari-adapter';
+import { ChannelSession, type AmdVerdict, type AriAdapter, type KeyPress, type PlaybackEnd } from './ari/ari-adapter';
 import type { DialogRepository } from './mongo/dialog-repository';
 import { storedOutcome, type CallRepository, type Claim } from './mongo/repositories';
 import { listenForBargeIn, type RecognizedSpeech, type SpeechRecognizer } from './speech/recognizer';
 import { dialString, type AcquireResult, type LineAllocator } from './telephony/line-allocator';
-import { startCallRecording, type RecordingHandle } from './telephony/recorder';
+import { startCallRecording, type CallRecordingInfo, type RecordingHandle } from './telephony/recorder';
 import type { Tts } from './speech/espeak-tts';
 import type { Logger } from './logger';
 import type {
@@ -113,6 +113,27 @@ const MAX_UTTERANCE_MS = 30_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+
+/** A transferred call whose host was lost, as the adopting worker needs it (see `adoptCall`). */
+export interface AdoptCallInput {
+  /** The call as it was placed: the call record's key (the channel id), the phone, the script, the lines. */
+  place: PlaceCallInput;
+  /** When it was dialled and answered (the placeCall result): the adopted call's times go on from these. */
+  startedAt: string;
+  answeredAt: string;
+  amd?: AmdVerdict;
+  /** The lost host's task queue (for the log). */
+  lostHost?: string;
+  /** Legs the lost host had started and nobody follows any more (an agent's phone it was ringing): hung up. */
+  hangUp?: string[];
+}
+
+/**
+ * `adopted`: this worker holds the call now, its host queue is `hostQueue`. `gone`: the callee hung up while nobody
+ * held the call; the worker at `hostQueue` keeps what is left of it for the call's end (endCall stores the record).
+ */
+export type AdoptCallResult =
+  { kind: 'adopted'; hostQueue: string; recording: boolean } | { kind: 'gone'; hostQueue: string; at: string };
 
 export function createMediaActivities(deps: MediaActivityDeps) {
   const { ari, calls, tts, logger } = deps;
@@ -264,12 +285,50 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     agent?: { agentId: string; session: ChannelSession };
     /** Playbacks started on the channel (their ids are `<attemptId>-<n>`). */
     seq: number;
+    /** Taken over from a lost host (adoptCall): what the call record's note says about it. */
+    adopted?: string;
   }
   const live = new Map<string, LiveCall>();
 
   /** A call whose workflow never ends it (terminated, say) is forgotten an hour after its channel went away. */
   function forgetWhenGone(attemptId: string, session: ChannelSession): void {
     void session.destroyed.then(() => setTimeout(() => live.delete(attemptId), 3_600_000).unref());
+  }
+
+  /**
+   * The recording of a call taken over from a lost host: Asterisk is still writing it (the snoop channel lives on
+   * with the call, in the lost host's application), or stored it when the call ended. Its RecordingFinished goes to
+   * that application, which nobody reads, so stopping it waits for the live recording to go away instead.
+   */
+  async function adoptRecording(attemptId: string): Promise<RecordingHandle | undefined> {
+    if (!deps.recording) return undefined;
+    const name = attemptId;
+    const exists = (read: () => Promise<unknown>) =>
+      read().then(
+        () => true,
+        (err: unknown) => {
+          if (/not found|404/i.test((err as Error)?.message ?? '')) return false;
+          throw err;
+        },
+      );
+    const isLive = () => exists(() => ari.ari.recordings.getLive({ recordingName: name }));
+    const stored = async (): Promise<CallRecordingInfo> => {
+      await ari.ari.recordings.getStored({ recordingName: name });
+      return { name, format: 'wav' };
+    };
+    if (!(await isLive())) {
+      if (!(await exists(() => ari.ari.recordings.getStored({ recordingName: name })))) return undefined;
+      return { name, stop: stored };
+    }
+    let result: Promise<CallRecordingInfo> | undefined;
+    const stop = async (): Promise<CallRecordingInfo> => {
+      // Not live any more (the call's hang-up ended it) is no error.
+      await ari.ari.recordings.stop({ recordingName: name }).catch(() => undefined);
+      for (let i = 0; i < 50 && (await isLive()); i++) await sleep(100);
+      await ari.ari.channels.hangup({ channelId: `${attemptId}-rec` }).catch(() => undefined);
+      return stored();
+    };
+    return { name, stop: () => (result ??= stop()) };
   }
 
   function liveCall(ref: TurnCallRef): LiveCall {
@@ -665,6 +724,77 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     },
 
     /**
+     * Adopt a transferred call whose host process was lost (killed, or cut off from Temporal) while the callee waited
+     * for an agent or an agent's phone rang. The channel lives on in Asterisk, in the lost host's Stasis application
+     * (see activities/ari/ari-adapter), so this worker takes it over through ARI: its events, music on hold again,
+     * the recording Asterisk is still writing, the caller line's slot; and it becomes the call's host — the transfer
+     * goes on with the returned host queue. Runs on the media task queue (any worker with ARI); legs the lost host
+     * left behind (`hangUp`) are hung up first. A channel that is gone means the callee hung up meanwhile: the call
+     * is kept here, ended, for endCall to store (answered, hung up by the callee, at the time this was found).
+     */
+    async adoptCall(req: AdoptCallInput): Promise<AdoptCallResult> {
+      const { place } = req;
+      const log = { attemptId: place.attemptId, lostHost: req.lostHost };
+      const held = live.get(place.attemptId);
+      if (held && !held.session.destroyedInfo) {
+        // This process still holds the call (its activity timed out, the process lives on): it stays here.
+        if (!held.hold && !held.agent && deps.holdMusic) held.hold = startHoldLoop(held, await deps.holdMusic());
+        logger.warn(log, 'asked to adopt a call this worker still holds; it stays here');
+        return { kind: 'adopted', hostQueue: deps.hostQueue, recording: held.recording !== undefined };
+      }
+      for (const channelId of req.hangUp ?? []) {
+        await ari.ari.channels.hangup({ channelId }).catch(() => undefined);
+      }
+      let loaded: LoadedScript | undefined;
+      if (place.script) loaded = await deps.scripts.load(place.tenantId, place.script);
+      if (!loaded)
+        throw ApplicationFailure.nonRetryable(`call ${place.attemptId} has no script to go on with`, 'NoScript');
+      const startedAt = Date.parse(req.startedAt);
+      const answeredAt = Date.parse(req.answeredAt);
+      const recording = await adoptRecording(place.attemptId);
+      const releaseLine = async () => {
+        if (place.callerNumbers?.length)
+          await deps.lines?.releaseAttempt(place.tenantId, place.attemptId, place.callerNumbers);
+      };
+      const adopted = await ari.adopt(place.attemptId);
+      const call: LiveCall = {
+        input: place,
+        session: adopted?.session ?? new ChannelSession(place.attemptId),
+        startedAt,
+        loaded,
+        // Playback ids after the lost host's (which may still be playing its last piece of music).
+        seq: now(),
+        ...(recording ? { recording } : {}),
+        ...(req.amd ? { amd: req.amd } : {}),
+      };
+      call.session.onAnswered(answeredAt);
+      if (!adopted) {
+        const at = now();
+        call.session.onDestroyed({ at });
+        call.adopted =
+          'gone when a worker came to adopt it from a lost host: hung up by the callee meanwhile; end time is when that was found';
+        live.set(place.attemptId, call);
+        forgetWhenGone(place.attemptId, call.session);
+        await releaseLine();
+        logger.warn(log, 'the transferred call of a lost host is gone (the callee hung up meanwhile)');
+        return { kind: 'gone', hostQueue: deps.hostQueue, at: iso(at) };
+      }
+      call.adopted = 'taken over from a lost host while transferred';
+      live.set(place.attemptId, call);
+      forgetWhenGone(place.attemptId, call.session);
+      // The line's slot is held for as long as the channel lives; the lost host cannot give it back.
+      void call.session.destroyed
+        .then(releaseLine)
+        .catch((err: unknown) =>
+          logger.warn({ ...log, err }, 'line slot not released; it is reclaimed after the hold limit'),
+        );
+      if (deps.holdMusic) call.hold = startHoldLoop(call, await deps.holdMusic());
+      else await ari.ari.channels.ring({ channelId: place.attemptId }).catch(() => undefined);
+      logger.warn({ ...log, recording: recording !== undefined }, 'adopted the transferred call of a lost host');
+      return { kind: 'adopted', hostQueue: deps.hostQueue, recording: recording !== undefined };
+    },
+
+    /**
      * Ring an agent's phone (the transfer's offer). The agent leg is its own channel, `<attemptId>-agent<n>`;
      * `autoAnswerSeconds` asks the phone to answer by itself (Call-Info answer-after). Not answered within
      * `ringSeconds`, or rejected, is a miss; the callee hanging up meanwhile ends the offer.
@@ -786,6 +916,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       outcome.tags = [...req.tags];
       outcome.dialogEnd = req.end;
       if (call?.amd) outcome.amd = call.amd;
+      if (call?.adopted) outcome.note = call.adopted;
       if (req.transfer) {
         outcome.transfer = withTransferTimes(req.transfer, outcome);
         if (req.transfer.kind === 'connected') {
@@ -815,7 +946,197 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       );
       return outcome;
     },
+
+    // ---- In-call controls (seed §5.3): the connected phase of a transfer as set-up steps and one wait. ----
+
+    /**
+     * What the callee hears while a human has the call: `talk` bridges the callee with the connected party (the
+     * agent, or the external number), stopping the hold music; `hold` takes the callee out of the bridge onto music
+     * on hold — the party's leg stays up, alone in the bridge, hearing nothing. Each party gets a bridge of its own,
+     * `<attemptId>-bridge-<leg>` (e.g. `-bridge-agent2`): Asterisk may still know a destroyed bridge's id for a
+     * while, so an id is never reused. Idempotent; a callee who has hung up meanwhile is left to
+     * {@link awaitCallLegs} to report.
+     */
+    async setCallMode(req: { call: TurnCallRef; mode: 'talk' | 'hold' }): Promise<{ at: string }> {
+      const call = liveCall(req.call);
+      const party = call.agent;
+      const ctl = controlOf(call);
+      const at = iso(now());
+      if (call.session.destroyedInfo) return { at };
+      if (req.mode === 'talk') {
+        if (!party) throw ApplicationFailure.nonRetryable('no agent or external leg to bridge', 'NoAgentLeg');
+        await call.hold?.stop();
+        delete call.hold;
+        if (party.session.destroyedInfo) return { at };
+        // Back from hold the party's bridge is there already, with the party's leg in it.
+        if (!ctl.bridgeId) {
+          const bridgeId = `${call.input.attemptId}-bridge-${party.session.id.slice(call.input.attemptId.length + 1)}`;
+          await ari.ari.bridges.createWithId({ type: 'mixing', bridgeId, name: bridgeId });
+          ctl.bridgeId = bridgeId;
+        }
+        await ari.ari.bridges.addChannel({ bridgeId: ctl.bridgeId, channel: [call.session.id, party.session.id] });
+      } else {
+        if (ctl.bridgeId)
+          await ari.ari.bridges.removeChannel({ bridgeId: ctl.bridgeId, channel: call.session.id }).catch((err) => {
+            // Not in the bridge (already held): nothing to take out.
+            logger.debug({ attemptId: call.input.attemptId, err }, 'callee not in the bridge');
+          });
+        if (!call.hold && deps.holdMusic) call.hold = startHoldLoop(call, await deps.holdMusic());
+      }
+      return { at };
+    },
+
+    /**
+     * Wait while a human has the call (talking or held) until one side hangs up — then the other side is hung up
+     * too (the callee by the system when the agent ended the call) — or until {@link interruptCall} asks this wait
+     * to stop for a control command, which ends nothing: the legs stay as they are. The wait is stopped through a
+     * per-call in-process event, not by cancelling the activity (a cancelled wait hangs the callee up, as any
+     * cancelled call activity does).
+     */
+    async awaitCallLegs(req: {
+      call: TurnCallRef;
+    }): Promise<{ kind: 'ended'; endedBy: 'AGENT' | 'USER'; at: string } | { kind: 'interrupted' }> {
+      const call = liveCall(req.call);
+      const party = call.agent;
+      const ctl = controlOf(call);
+      const interrupted = new Promise<'interrupted'>((resolve) => {
+        if (ctl.interrupted) resolve('interrupted');
+        else ctl.wake = () => resolve('interrupted');
+      });
+      let first: 'USER' | 'AGENT' | 'interrupted';
+      try {
+        // The hang-ups come first: a call that ended while a command came in has ended.
+        first = await withHeartbeat(
+          Promise.race([
+            call.session.destroyed.then(() => 'USER' as const),
+            ...(party ? [party.session.destroyed.then(() => 'AGENT' as const)] : []),
+            interrupted,
+          ]),
+          call.session,
+        );
+      } finally {
+        ctl.interrupted = false;
+        delete ctl.wake;
+      }
+      if (first === 'interrupted') return { kind: 'interrupted' };
+      const at = iso(now());
+      if (first === 'AGENT') await ari.hangup(call.session);
+      else if (party) await ari.hangup(party.session);
+      await dropBridge(ari, call);
+      return { kind: 'ended', endedBy: first, at };
+    },
+
+    /** 挂断 by command: the system hangs the callee up (then the party) and takes the bridge down. */
+    async hangUpCall(req: { call: TurnCallRef }): Promise<{ at: string }> {
+      const call = liveCall(req.call);
+      await call.hold?.stop();
+      delete call.hold;
+      await ari.hangup(call.session);
+      if (call.agent) await ari.hangup(call.agent.session);
+      await dropBridge(ari, call);
+      await withHeartbeat(call.session.destroyed);
+      return { at: iso(now()) };
+    },
+
+    /** Stop the call's {@link awaitCallLegs} (now, or as soon as it starts) without hanging anything up. */
+    interruptCall(req: { call: TurnCallRef }): Promise<void> {
+      const ctl = controlOf(liveCall(req.call));
+      ctl.interrupted = true;
+      ctl.wake?.();
+      return Promise.resolve();
+    },
+
+    /**
+     * A transfer away from the connected party: hang up its leg (the agent's, or the external number's), take down
+     * the bridge, and put the callee on music on hold while the next party is found.
+     */
+    async releaseParty(req: { call: TurnCallRef }): Promise<{ at: string; calleeGone: boolean }> {
+      const call = liveCall(req.call);
+      const party = call.agent;
+      delete call.agent;
+      await dropBridge(ari, call);
+      if (party && !party.session.destroyedInfo) {
+        await ari.hangup(party.session);
+        await withHeartbeat(party.session.destroyed);
+      }
+      if (!call.session.destroyedInfo && !call.hold && deps.holdMusic)
+        call.hold = startHoldLoop(call, await deps.holdMusic());
+      return { at: iso(now()), calleeGone: call.session.destroyedInfo !== undefined };
+    },
+
+    /**
+     * Transfer to an external number: dial it through the trunk like a callee (channel `<attemptId>-ext<n>`, the
+     * call's caller number when it has one); answered, it becomes the call's connected party (bridged by
+     * {@link setCallMode}). Not answered within `ringSeconds`, rejected, or the callee hanging up meanwhile is the
+     * result, as for an agent's phone.
+     */
+    async dialExternal(req: {
+      call: TurnCallRef;
+      number: string;
+      ringSeconds: number;
+      n: number;
+    }): Promise<
+      { answered: true; at: string } | { answered: false; reason: 'noAnswer' | 'rejected' | 'calleeGone' | 'failed' }
+    > {
+      const call = liveCall(req.call);
+      if (call.session.destroyedInfo) return { answered: false, reason: 'calleeGone' };
+      let leg: ChannelSession;
+      try {
+        leg = await ari.originate({
+          channelId: `${call.input.attemptId}-ext${req.n}`,
+          endpoint: dialEndpoint(req.number, deps),
+          timeoutSeconds: req.ringSeconds,
+          ...(call.input.callerNumber ? { callerId: call.input.callerNumber } : {}),
+        });
+      } catch (err) {
+        logger.warn({ attemptId: call.input.attemptId, err }, 'external transfer: originate failed');
+        return { answered: false, reason: 'failed' };
+      }
+      const first = await withHeartbeat(
+        Promise.race([
+          leg.answered.then(() => 'answered' as const),
+          leg.destroyed.then(() => 'gone' as const),
+          call.session.destroyed.then(() => 'calleeGone' as const),
+        ]),
+        leg,
+      );
+      if (first === 'answered') {
+        call.agent = { agentId: `tel:${req.number}`, session: leg };
+        return { answered: true, at: iso(leg.answeredAt ?? now()) };
+      }
+      if (first === 'calleeGone') {
+        await ari.hangup(leg);
+        return { answered: false, reason: 'calleeGone' };
+      }
+      const cause = leg.destroyedInfo?.cause;
+      return { answered: false, reason: cause === 17 || cause === 21 ? 'rejected' : 'noAnswer' };
+    },
   };
+}
+
+/** Per-call state of the in-call controls, beside the process's live calls. */
+interface CallControl {
+  /** A command asked the running (or next) {@link awaitCallLegs} to stop; `wake` stops the running one. */
+  interrupted: boolean;
+  wake?: () => void;
+  /** The bridge of the callee and the connected party. */
+  bridgeId?: string;
+}
+const controls = new WeakMap<object, CallControl>();
+
+function controlOf(call: object): CallControl {
+  let ctl = controls.get(call);
+  if (!ctl) controls.set(call, (ctl = { interrupted: false }));
+  return ctl;
+}
+
+/** Take down the call's bridge, if it has one (the channels in it stay up). */
+async function dropBridge(ari: AriAdapter, call: object): Promise<void> {
+  const ctl = controlOf(call);
+  const bridgeId = ctl.bridgeId;
+  if (!bridgeId) return;
+  delete ctl.bridgeId;
+  await ari.ari.bridges.destroy({ bridgeId }).catch(() => undefined);
 }
 
 /**

@@ -14,6 +14,7 @@ import { CONFIG, LOGGER, REPOSITORIES, TEMPORAL } from './common/tokens';
 import { validationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
 import { DialogController } from './calls/dialog.controller';
+import { CALL_CONTROL_CONTROLLERS, CALL_CONTROL_PROVIDERS } from './calls/call-control.controller';
 import { DncController } from './lists/dnc.controller';
 import { DncService } from './lists/dnc.service';
 import { ListExportService } from './lists/list-export.service';
@@ -58,6 +59,7 @@ export class AppModule {
         ...SCRIPT_CONTROLLERS,
         // Before AGENT_CONTROLLERS: `/agents/me/…` must not be taken by `/agents/:id/…`.
         AgentViewController,
+        ...CALL_CONTROL_CONTROLLERS,
         ...AGENT_CONTROLLERS,
         ...AUDIT_CONTROLLERS,
         ...TENANT_CONTROLLERS,
@@ -81,6 +83,7 @@ export class AppModule {
         ...SCRIPT_PROVIDERS,
         ...AGENT_PROVIDERS,
         AgentViewService,
+        ...CALL_CONTROL_PROVIDERS,
         ...AUDIT_PROVIDERS,
         ...TENANT_PROVIDERS,
       ],

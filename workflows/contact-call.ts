@@ -161,6 +161,18 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
               skillGroupId: run.end.skillGroupId,
               contactWorkflowId: workflowInfo().workflowId,
               settings,
+              // A lost host's call is adopted by any media worker (patch `transfer-adoption` in runTransfer); what
+              // follows the transfer (the prompt, the robot, the end) then runs on the adopter's host queue.
+              adoption: {
+                mediaQueue: task.mediaTaskQueue,
+                place,
+                startedAt: placed.startedAt,
+                answeredAt: placed.answeredAt,
+                ...(placed.amd ? { amd: placed.amd } : {}),
+              },
+              onHostChanged: (hostQueue) => {
+                if (placed.kind === 'answered') placed.hostQueue = hostQueue;
+              },
             });
             if (transfer.kind !== 'timeout') break;
             await sayGoodbye(placed.hostQueue, call, settings.timeoutPrompt);

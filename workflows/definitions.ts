@@ -403,3 +403,69 @@ export const leaveQueueSignal = defineSignal<[{ callId: string }]>('leaveQueue')
 export const agentOfferedSignal = defineSignal<[AgentOffer]>('agentOffered');
 export const queueTimeoutSignal = defineSignal('queueTimeout');
 export const queueProgressQuery = defineQuery<QueueProgress>('queueProgress');
+
+// ---- In-call controls (seed §5.3, issue #8 item 4): API → the contact workflow while a transferred call is with a
+// human (workflows/transfer.ts, the connected phase). Commands are an update: validated, answered with the state. ----
+
+/** One hand-over of a connected call: who had it, where it went, who asked, and how it went. */
+export interface Handover {
+  /** ISO instant the command was carried out. */
+  at: string;
+  /** The agent whose leg ended (absent: an external party had the call). */
+  fromAgentId?: string;
+  to: 'agent' | 'skillGroup' | 'number';
+  /** The agent transferred to; for a skill group, the agent of its queue who took the call. */
+  agentId?: string;
+  skillGroupId?: string;
+  /** The external number (E.164), for `to: 'number'`. */
+  number?: string;
+  /**
+   * Who gave the command: `agent` (the connected agent itself) or the API caller's role; `system` when a target did
+   * not answer and the call went back to the current skill group's queue.
+   */
+  by: string;
+  /** How it went: the target answered (connected), or the call went back to the skill group's queue / ended. */
+  result?: 'connected' | 'noAnswer' | 'rejected' | 'failed' | 'calleeGone';
+}
+
+export type CallControlCommand =
+  | { kind: 'hold' }
+  | { kind: 'resume' }
+  | { kind: 'hangup' }
+  /** To an agent the API has reserved for this call (online and idle): rung directly, not through a queue. */
+  | { kind: 'transferToAgent'; agent: AgentOffer }
+  /** Back into a skill group's queue: the same rules as a first transfer. */
+  | { kind: 'transferToSkillGroup'; skillGroupId: string }
+  /** Dialled through the trunk like a callee, bridged with the callee when answered. */
+  | { kind: 'transferToNumber'; number: string };
+
+export interface CallControlRequest {
+  command: CallControlCommand;
+  /** Who asks: `agent` (then `agentId` must be the agent connected now) or a supervisor's role. */
+  by: string;
+  agentId?: string;
+}
+
+/** talking: bridged with an agent or external party; held: the callee hears music; transferring: between parties. */
+export type CallControlPhase = 'talking' | 'held' | 'transferring' | 'ended';
+
+export interface CallControlState {
+  callId: string;
+  phase: CallControlPhase;
+  /** The agent connected now (null while transferring, or while an external party has the call). */
+  agentId: string | null;
+  /** The external number connected now, if any. */
+  number: string | null;
+  /** The skill group whose queue the call belongs to now. */
+  skillGroupId: string;
+  handovers: Handover[];
+}
+
+/** Extra account of a controlled transfer, carried in the TransferOutcome the connected phase returns. */
+export interface TransferHandovers {
+  /** Hand-overs in order; the outcome's `agentId` is the last agent who handled the call. */
+  handovers?: Handover[];
+}
+
+export const callControlUpdate = defineUpdate<CallControlState, [CallControlRequest]>('callControl');
+export const callControlQuery = defineQuery<CallControlState>('callControlState');

@@ -11,9 +11,21 @@
  *   new channel can be missed.
  * - Sessions are removed in pairs with ChannelDestroyed (the last event of a channel).
  * - A dropped websocket reconnects with backoff (ari-client); after a reconnect every open session is checked
- *   against Asterisk and channels that no longer exist are settled as lost (the caller records 呼损). When the
- *   backoff gives up, every open session is settled as lost and the adapter reports itself disconnected — never
- *   silence.
+ *   against Asterisk and channels that no longer exist are settled as lost (the caller records 呼损), and so are
+ *   playbacks that ended while nobody listened (their PlaybackFinished is gone for good). When the backoff gives up,
+ *   every open session is settled as lost and the adapter reports itself disconnected — never silence.
+ *
+ * What Asterisk 22 (22.10.1, measured by test/e2e/transfer-worker-crash.e2e-spec.ts and by hand) does with the
+ * channels of an application whose websocket went away (the worker was killed, or its connection dropped):
+ * - the application stays registered but inactive (`ari show apps` still lists it); its channels stay up in Stasis
+ *   (`dialplan.app_name` Stasis, `app_data` the application), with their snoop channel and live recording still
+ *   writing and a playback in progress still playing to its end; their events are dropped;
+ * - any other application may take such a channel over ({@link AriAdapter.adopt}): subscribe to its events and drive
+ *   it (play, stop a playback by id, bridge it with its own channels, hang it up) — ARI's channel controls are not
+ *   bound to the application the channel entered; a play is queued behind the playback in progress;
+ * - a channel originated into the inactive application is hung up as it answers (it cannot enter Stasis);
+ * - the same application name connecting again gets the events of its channels again (the subscriptions survive),
+ *   but not the ones it missed.
  */
 import { connect, type Client } from 'ari-client';
 import type { Logger } from '../logger';
@@ -138,6 +150,11 @@ export class ChannelSession {
     return new Promise((resolve) => this.stasisArgsWaiters.push(resolve));
   }
 
+  /** Playbacks started on the channel whose end has not been seen yet. */
+  pendingPlaybacks(): string[] {
+    return [...this.playbacks.keys()];
+  }
+
   expectPlayback(playbackId: string): Promise<PlaybackEnd> {
     if (this.destroyedInfo) return Promise.resolve('hangup');
     return new Promise((resolve) => this.playbacks.set(playbackId, resolve));
@@ -252,14 +269,35 @@ export class AriAdapter {
     });
   }
 
-  /** After a reconnect: any channel Asterisk no longer knows ended while we were not listening. */
+  /**
+   * After a reconnect: any channel Asterisk no longer knows ended while we were not listening, and so did any playback
+   * it no longer knows (a hold-music loop waiting for that PlaybackFinished would otherwise wait for ever).
+   */
   private async reconcile(): Promise<void> {
     this.logger.info({ open: this.sessions.size }, 'ARI reconnected; reconciling channels');
     for (const s of [...this.sessions.values()]) {
-      if (!(await this.channelExists(s.id))) {
-        s.onDestroyed({ at: Date.now(), lost: true });
-        this.sessions.delete(s.id);
+      try {
+        if (!(await this.channelExists(s.id))) {
+          s.onDestroyed({ at: Date.now(), lost: true });
+          this.sessions.delete(s.id);
+          continue;
+        }
+        for (const playbackId of s.pendingPlaybacks()) {
+          if (!(await this.playbackExists(playbackId))) s.onPlaybackEnd(playbackId, 'done');
+        }
+      } catch (err) {
+        this.logger.warn({ channelId: s.id, err }, 'channel not reconciled after the reconnect');
       }
+    }
+  }
+
+  private async playbackExists(playbackId: string): Promise<boolean> {
+    try {
+      await this.client.playbacks.get({ playbackId });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
     }
   }
 
@@ -281,7 +319,9 @@ export class AriAdapter {
   /**
    * Take over a channel placed by an earlier execution of the same attempt, possibly from another worker whose ARI
    * application (and so whose event stream) is gone: subscribe this application to the channel's events, then read
-   * its state. Returns undefined when Asterisk no longer has the channel.
+   * its state. Returns undefined when Asterisk no longer has the channel. The channel stays in the Stasis
+   * application it entered (see the header: this application may drive it all the same); events from before the
+   * subscription are not replayed, so the caller rebuilds what it needs (the answer time, say) from its own records.
    */
   async adopt(channelId: string): Promise<{ session: ChannelSession; up: boolean } | undefined> {
     let session = this.sessions.get(channelId);

@@ -25,7 +25,9 @@ export type Behaviour =
   | 'answer-delayed'
   | 'greeting'
   | 'transfer-talk'
-  | 'agent-talk';
+  | 'agent-talk'
+  | 'agent-talk-8s'
+  | 'agent-late-answer';
 
 export interface SippCallee {
   behaviour: Behaviour;

@@ -1,0 +1,439 @@
+/**
+ * The transfer crash drill of issue #8: `kill -9` the worker process holding three transferred calls — two callees
+ * waiting in the skill group's queue (its only online agent is taken), the third being offered to that agent, whose
+ * phone is ringing. One waiting callee hangs up while no worker holds its call. A new worker process starts, with an
+ * ARI application of its own as any other media worker would have, and adopts the channels (adoptCall): the waiting
+ * callee stays queued; the ringing one is rung to the same agent again from the new worker; the one who hung up is
+ * found gone and ends as abandoned. The agent answers that second ring, a second agent goes online for the waiting
+ * callee, and both end connected with their agents — bridged in Asterisk, the call records say connected with the
+ * agent; none is 呼损.
+ *
+ * Real: the shipped worker entry as separate OS processes (`node dist/activities/worker.js`, built by
+ * `npm run build`; the first one killed with SIGKILL), the API in process (HTTP via supertest), Temporal dev server,
+ * FerretDB, Asterisk 22 over ARI, espeak-ng, a sipp callee that walks the demo script to its transfer
+ * (transfer-keys) and sipp agent phones behind PJSIP endpoints created at run time (agent-late-answer: rings 12 s;
+ * agent-talk-8s). Nothing is faked.
+ *
+ * Judged from Asterisk (the callees' channels outlive the killed worker; the bridges of callee and agent leg; the
+ * agent phones' channels), the queue workflow (the waiting call is still waiting after the kill and after the
+ * adoption), the contact workflows' histories (the patch marker, adoptCall, the rings and their task queues), the API
+ * (the calls' detail rows) and the call records in MongoDB (the adopted recordings, the notes).
+ *
+ * What the kill leaves, measured here: the callees' channels stay up in the dead worker's Stasis application, their
+ * recordings still being written; the ringing agent leg answers into that application and Asterisk hangs it up. The
+ * lost host is noticed by the heartbeat timeout (20 s) of its activity on each call — the watch of the waiting callee,
+ * the ring of the other.
+ *
+ * Timing: the callees reach the transfer ~17 s after answering; adoption ~20 s after the kill; the second ring 12 s;
+ * the agents talk 6 and 8 s. The drill takes about 75 s (67 s measured, 73 s with set-up). sipp ports: 5950-5999.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { createLogger } from '../../activities/logger';
+import { readWavInfo } from '../../activities/telephony/wav';
+import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
+import type { Config } from '../../config/config';
+import { demoScript } from '../../src/script/demo';
+import { contactWorkflowId, queueWorkflowId } from '../../src/ids';
+import { queueProgressQuery, type QueueProgress } from '../../workflows/definitions';
+import { TrunkObserver } from '../support/asterisk';
+import { zoneWhereOpenNow } from '../support/calendar';
+import { writeKeySequence } from '../support/dtmf-pcap';
+import { approvedScript } from '../support/scripts';
+import { servers, testConfig, uniqueName } from '../support/servers';
+import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
+import { sleep, until } from '../support/wait';
+import { assertWorkerBuilt, WorkerProcess } from '../support/worker-process';
+
+const MANAGER = 'xfer-crash-manager-key-0123456';
+const SUPERVISOR = 'xfer-crash-supervisor-key-0123';
+const TENANT = uniqueName('tenant');
+// SIP ports of this file: 5950-5999.
+const CALLEE_PORT = 5950;
+const TALKER_PORT = 5951;
+const RINGER_PORT = 5952;
+const CALLEES = ['+8613600000950', '+8613600000951', '+8613600000952'];
+
+const dir = mkdtempSync(join(tmpdir(), 'waihu-xfer-crash-'));
+const sipps: SippCallee[] = [];
+const workers: WorkerProcess[] = [];
+const observers: TrunkObserver[] = [];
+let config: Config;
+let workerEnv: Record<string, string>;
+let ports: AppPorts;
+let app: INestApplication;
+let temporal: { connection: Connection; client: Client } | undefined;
+let callPrefix: string | undefined;
+
+beforeAll(async () => {
+  assertWorkerBuilt();
+  writeKeySequence(dir, ['1', '9', '1']);
+  sipps.push(await startCallee('transfer-keys', CALLEE_PORT, [], { cwd: dir }));
+  sipps.push(await startCallee('agent-talk-8s', TALKER_PORT));
+  sipps.push(await startCallee('agent-late-answer', RINGER_PORT));
+  const taskQueue = uniqueName('xfercrash-');
+  workerEnv = {
+    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_xfercrash_')}`,
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_MEDIA_TASK_QUEUE: `${taskQueue}-media`,
+    ARI_URL: servers.ariUrl,
+    ARI_APP: uniqueName('xfercrashA'),
+    TTS_CHROOT: servers.asteriskRoot,
+    SIP_DEFAULT_TARGET: `127.0.0.1:${CALLEE_PORT}`,
+    RING_TIMEOUT_SECONDS: '10',
+    // The waiting callee must still be waiting when the second agent comes, a minute or so later.
+    TRANSFER_QUEUE_TIMEOUT_SECONDS: '300',
+    // Longer than the ringer's 12 s before it answers.
+    AGENT_RING_SECONDS: '20',
+    LOG_LEVEL: 'info',
+  };
+  config = testConfig({
+    ...workerEnv,
+    API_KEYS: `${MANAGER}:${TENANT}:manager,${SUPERVISOR}:${TENANT}:supervisor`,
+  });
+  ports = await openPorts(config, createLogger('warn', 'xfer-crash-api'));
+  app = await createApp(ports);
+  await app.init();
+  const connection = await Connection.connect({ address: servers.temporalAddress });
+  temporal = { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+}, 120_000);
+
+afterAll(async () => {
+  // Every process this file started goes, whatever happened; then no call of ours is left up in Asterisk.
+  await Promise.all(workers.map((w) => w.kill9()));
+  if (callPrefix) {
+    for (const id of await channelIds().catch(() => [])) if (id.startsWith(callPrefix)) await hangupChannel(id);
+  }
+  stopCallees(sipps);
+  for (const o of observers) o.close();
+  await temporal?.connection.close();
+  await app?.close();
+  if (ports) {
+    const db = await mongoose.createConnection(config.mongodbUri).asPromise();
+    await db.dropDatabase();
+    await db.close();
+    await closePorts(ports);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+const http = () => request(app.getHttpServer());
+type Row = Record<string, unknown>;
+
+function ariAuth() {
+  return { Authorization: `Basic ${Buffer.from(`${config.ari.username}:${config.ari.password}`).toString('base64')}` };
+}
+
+async function ari<T = Row>(path: string): Promise<T | undefined> {
+  const res = await fetch(`${config.ari.url}/ari${path}`, { headers: ariAuth() });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET /ari${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function channelIds(): Promise<string[]> {
+  return ((await ari<{ id: string }[]>('/channels')) ?? []).map((c) => c.id);
+}
+
+async function hangupChannel(channelId: string): Promise<void> {
+  await fetch(`${config.ari.url}/ari/channels/${channelId}`, { method: 'DELETE', headers: ariAuth() });
+}
+
+function startWorker(name: string, env: Record<string, string> = {}): WorkerProcess {
+  const w = WorkerProcess.start(name, { ...workerEnv, ...env });
+  workers.push(w);
+  return w;
+}
+
+/** On failure, what the workers said is the first thing to read. */
+async function withWorkerLogs(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    for (const w of workers)
+      console.error(
+        `--- ${w.name} worker (its own log lines, without the SDK's) ---\n${w
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .slice(-60)
+          .join('\n')}`,
+      );
+    throw err;
+  }
+}
+
+async function queueOf(group: string): Promise<QueueProgress> {
+  return temporal!.client.workflow.getHandle(queueWorkflowId(TENANT, group)).query(queueProgressQuery);
+}
+
+/** An agent of the group whose phone is the sipp UAS on `port`, with Asterisk's count of its phone's channels. */
+async function agent(name: string, group: string, port: number) {
+  const res = await http()
+    .post('/agents')
+    .set(as(MANAGER))
+    .send({
+      loginName: `${name}@example.com`,
+      realName: name,
+      displayName: name,
+      skillGroupIds: [group],
+      phoneAddress: `127.0.0.1:${port}`,
+    });
+  expect(res.status).toBe(201);
+  const id = res.body.id as string;
+  const phone = await TrunkObserver.start(config.ari, uniqueName('xfercrashobs'), `PJSIP/agent-${id}`);
+  observers.push(phone);
+  return { id, phone };
+}
+
+describe('transfer crash drill: kill -9 the worker holding a queued callee and a ringing offer', () => {
+  it(
+    'a new worker adopts the calls: queued stays queued, ringing is rung again (both end connected), gone is abandoned',
+    () =>
+      withWorkerLogs(async () => {
+        const t0 = Date.now();
+        const first = startWorker('first');
+        await first.ready();
+
+        const groupRes = await http()
+          .post('/skill-groups')
+          .set(as(MANAGER))
+          .send({ name: 'crash', displayName: '演练组', channel: 'HOTLINE', transferVisible: true });
+        expect(groupRes.status).toBe(201);
+        const group = groupRes.body.id as string;
+        // The first agent (online from the start) has a phone that rings 12 s before it answers; the second comes
+        // online only after the crash.
+        const ringer = await agent('ringer', group, RINGER_PORT);
+        const talker = await agent('talker', group, TALKER_PORT);
+        expect(
+          (await http().put(`/agents/${ringer.id}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' })).status,
+        ).toBe(200);
+
+        const script = demoScript();
+        for (const node of script.kbFlows.flatMap((f) => f.nodes))
+          if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = group;
+        const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
+        const csv = [
+          '用户号码,用户名称,custName,shopName',
+          ...CALLEES.map((p, i) => `${p},客户${i + 1},客户${i + 1},小王的店`),
+        ];
+        const created = await http()
+          .post('/tasks')
+          .set(as(MANAGER))
+          .field(
+            'definition',
+            JSON.stringify({
+              name: '转人工_宕机演练',
+              workingDays: [1, 2, 3, 4, 5, 6, 7],
+              workingWindows: [{ start: '00:00', end: '23:59' }],
+              timezone: zoneWhereOpenNow(),
+              aiSeats: CALLEES.length,
+              scriptId,
+            }),
+          )
+          .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
+        expect(created.status).toBe(201);
+        const taskId = created.body.id as string;
+        callPrefix = `${taskId}-`;
+
+        // --- both callees transferred: one offered to the ringer (its phone ringing), the other waiting ---
+        const queued = await until(
+          async () => {
+            const q = await queueOf(group).catch(() => undefined);
+            const offered = q?.waiting.find((w) => w.offeredTo === ringer.id);
+            const [waiting, leaving] = q?.waiting.filter((w) => !w.offeredTo) ?? [];
+            return offered && waiting && leaving && ringer.phone.active > 0
+              ? { ringing: offered.callId, waiting: waiting.callId, leaving: leaving.callId }
+              : undefined;
+          },
+          'one callee offered to the ringing agent and the two others waiting',
+          60_000,
+          250,
+        );
+        const { ringing, waiting, leaving } = queued;
+        for (const id of [ringing, waiting, leaving])
+          expect(await ari(`/channels/${id}`)).toMatchObject({
+            state: 'Up',
+            dialplan: { app_data: workerEnv.ARI_APP },
+          });
+
+        await first.kill9();
+        const killedAt = Date.now();
+
+        // Asterisk keeps the callees' channels (their Stasis application has no websocket now). One callee hangs up
+        // while no worker holds its call (a DELETE from ARI here: Asterisk hangs the channel up).
+        await sleep(1_000);
+        for (const id of [ringing, waiting, leaving])
+          expect(await ari(`/channels/${id}`)).toMatchObject({ state: 'Up' });
+        await hangupChannel(leaving);
+
+        // --- a new worker process, with an ARI application of its own, adopts both calls ---
+        const second = startWorker('second', { ARI_APP: uniqueName('xfercrashB') });
+        await second.ready();
+        const restartedAt = Date.now();
+        // The queue (its workflow now on the new worker) still has both calls, the one offered to the ringer included.
+        const after = await until(() => queueOf(group).catch(() => undefined), 'the queue', 30_000);
+        expect(after.waiting.map((w) => w.callId).sort()).toEqual([ringing, waiting, leaving].sort());
+        await until(
+          () =>
+            second.output().match(/adopted the transferred call of a lost host/g)?.length === 2 &&
+            /the transferred call of a lost host is gone/.test(second.output()),
+          'the new worker to adopt two calls and find the third gone',
+          60_000,
+          250,
+        );
+        const adoptedAt = Date.now();
+        // The one that hung up has left the queue (abandoned), before the second agent comes.
+        await until(
+          async () => !(await queueOf(group)).waiting.some((w) => w.callId === leaving),
+          'the gone callee to leave the queue',
+          10_000,
+          100,
+        );
+        expect((await queueOf(group)).waiting.map((w) => w.callId)).toContain(waiting);
+
+        // --- the second agent comes online for the waiting callee; the ringer answers its second ring ---
+        expect(
+          (await http().put(`/agents/${talker.id}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' })).status,
+        ).toBe(200);
+        const onlineAt = Date.now();
+        const bridged = async (callId: string, legs: RegExp) => {
+          const b = await until(
+            async () => {
+              // Whatever the bridge is called: the one that holds the callee's channel and one other.
+              const all = (await ari<{ id: string; channels: string[] }[]>('/bridges')) ?? [];
+              return all.find((br) => br.channels.includes(callId) && br.channels.length === 2);
+            },
+            `${callId} to be bridged with its agent`,
+            45_000,
+            250,
+          );
+          expect(b.channels).toContain(callId);
+          expect(b.channels.find((c) => c !== callId)).toMatch(legs);
+          return Date.now();
+        };
+        const [waitingBridgedAt, ringingBridgedAt] = await Promise.all([
+          bridged(waiting, new RegExp(`^${waiting}-agent\\d+$`)),
+          // The lost host rang leg 1; the adopter rings leg 2.
+          bridged(ringing, new RegExp(`^${ringing}-agent2$`)),
+        ]);
+
+        await until(
+          async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
+          'the task to complete',
+          60_000,
+          1_000,
+        );
+        const completedAt = Date.now();
+
+        // --- the call records: connected with the agents, not 呼损 ---
+        const rows = (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
+        const rowOf = (id: string) => rows.find((r) => r.attemptId === id);
+        expect(rowOf(waiting)).toMatchObject({
+          resultLabel: '呼叫成功',
+          transfer: 'connected',
+          agentId: talker.id,
+          hangupBy: 'AGENT',
+        });
+        expect(rowOf(ringing)).toMatchObject({
+          resultLabel: '呼叫成功',
+          transfer: 'connected',
+          agentId: ringer.id,
+          hangupBy: 'AGENT',
+        });
+        // The callee who hung up while nobody held the call: abandoned in the queue, ended by the callee — not 呼损.
+        expect(rowOf(leaving)).toMatchObject({ resultLabel: '呼叫成功', transfer: 'abandoned', hangupBy: 'USER' });
+        expect(rowOf(leaving)!.agentId).toBeUndefined();
+        const conn = await mongoose.createConnection(config.mongodbUri).asPromise();
+        const records = (await conn
+          .collection('calls')
+          .find({ _id: { $in: [waiting, ringing, leaving] as never[] } })
+          .toArray()) as unknown as Row[];
+        await conn.close();
+        expect(records).toHaveLength(3);
+        expect(records.find((r) => r._id === leaving)).toMatchObject({ state: 'final', code: 'SUCCESS' });
+        expect(records.find((r) => r._id === leaving)?.note).toMatch(/gone when a worker came to adopt it/);
+        for (const r of records.filter((x) => x._id !== leaving)) {
+          expect(r).toMatchObject({ state: 'final', code: 'SUCCESS', recording: { name: r._id } });
+          expect(r.note).toMatch(/taken over from a lost host/);
+        }
+        // The ringer's phone rang twice (the lost host's ring, answered into a dead application, and the adopter's);
+        // the talker's once. The ringer answered: after-call work, not a missed call's short break.
+        expect({ ringer: ringer.phone.total, talker: talker.phone.total }).toEqual({ ringer: 2, talker: 1 });
+        expect((await http().get(`/agents/${ringer.id}/state`).set(as(SUPERVISOR))).body).toMatchObject({
+          state: 'AFTER_CALL_WORK',
+        });
+        expect((await channelIds()).filter((id) => id.startsWith(callPrefix!))).toEqual([]);
+
+        // The recordings Asterisk kept writing through the crash were stored by the new worker.
+        const seconds: Record<string, number> = {};
+        for (const id of [waiting, ringing]) {
+          const rec = await http()
+            .get(`/calls/${id}/recording`)
+            .set(as(MANAGER))
+            .buffer(true)
+            .parse((res, done) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => done(null, Buffer.concat(chunks)));
+            });
+          expect(rec.status).toBe(200);
+          seconds[id] = readWavInfo(rec.body as Buffer).durationSeconds;
+          expect(seconds[id]).toBeGreaterThan(5);
+        }
+
+        // --- every decision in the calls' histories: the patch, the adoption and its answer, the rings ---
+        const historyOf = async (id: string) => {
+          const index = Number(id.slice(callPrefix!.length).split('-')[0]);
+          const events =
+            (await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, index)).fetchHistory()).events ?? [];
+          const scheduled = (name: string) =>
+            events
+              .map((e) => e.activityTaskScheduledEventAttributes)
+              .filter((a) => a?.activityType?.name === name)
+              .map((a) => ({
+                queue: a!.taskQueue!.name!,
+                input: JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
+              }));
+          const patches = events
+            .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+            .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+          return { adoptions: scheduled('adoptCall'), rings: scheduled('ringAgent'), patches };
+        };
+        const media = workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!;
+        const hostOf = (w: WorkerProcess) => new RegExp(`^${media}@.*-${w.pid}-`);
+        const w = await historyOf(waiting);
+        expect(w.patches).toContain('transfer-adoption');
+        expect(w.adoptions.map((a) => [a.queue, a.input.hangUp])).toEqual([[media, []]]);
+        expect(w.rings.map((r) => r.queue)).toEqual([expect.stringMatching(hostOf(second))]);
+        const r = await historyOf(ringing);
+        expect(r.patches).toContain('transfer-adoption');
+        expect(r.adoptions.map((a) => [a.queue, a.input.hangUp])).toEqual([[media, [`${ringing}-agent1`]]]);
+        expect(r.rings.map((x) => [x.queue, x.input.n])).toEqual([
+          [expect.stringMatching(hostOf(first)), 1],
+          [expect.stringMatching(hostOf(second)), 2],
+        ]);
+
+        const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        console.log(
+          [
+            `transfer crash drill: waiting ${waiting}, ringing ${ringing}, hung up while no worker held it ${leaving}`,
+            `killed at ${s(killedAt - t0)}; second worker ready ${s(restartedAt - killedAt)} after the kill`,
+            `adopted ${s(adoptedAt - killedAt)} after the kill; talker online then, bridged ${s(waitingBridgedAt - onlineAt)} later;`,
+            `  the ringer's second ring bridged ${s(ringingBridgedAt - adoptedAt)} after the adoptions`,
+            `completed at ${s(completedAt - t0)}; recordings ${Object.values(seconds)
+              .map((x) => x.toFixed(1))
+              .join(' s, ')} s`,
+          ].join('\n'),
+        );
+      }),
+    180_000,
+  );
+});
