@@ -76,8 +76,10 @@ export function createCampaignActivities({ tasks, pages, calls, seats, logger }:
 
     /**
      * Idempotent: the call record is keyed by attempt id, the result is a `$set` of the contact's slot, and the
-     * counters move only for the first recording (the `<attemptId>/counted` marker). Every step is an exact-`_id`
-     * operation on a small document; independent ones run together.
+     * counters move only the first time the slot receives this attempt (ContactPageRepository.recordResult: the
+     * write returns the slot as it was, which also gives the contact's previous result). Every step is an
+     * exact-`_id` operation on a small document; independent ones run together: the call-record check beside the
+     * result write, then the task counters beside the result index (both group-committed per document).
      */
     async recordAttempt({ tenantId, taskId, contactIndex, outcome, phone }: RecordAttemptInput): Promise<void> {
       const storeRecord = async () => {
@@ -86,17 +88,16 @@ export function createCampaignActivities({ tasks, pages, calls, seats, logger }:
         const number = phone ?? (await phoneOf(tenantId, taskId, contactIndex));
         await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone: number });
       };
-      await Promise.all([
-        storeRecord(),
-        pages.setLastAttempt(tenantId, taskId, 0, contactIndex, toLastAttempt(outcome)),
-      ]);
-      if (await calls.markCounted(tenantId, outcome.attemptId)) {
-        const previous = await tasks.previousResult(tenantId, outcome);
+      const storeResult = async () => {
+        const slot = await pages.recordResult(tenantId, taskId, contactIndex, toLastAttempt(outcome));
+        if (!slot.counted) return;
+        const previous = slot.previous === 'unknown' ? await tasks.previousResult(tenantId, outcome) : slot.previous;
         await Promise.all([
           tasks.countAttempt(tenantId, taskId, outcome, { previous }),
           pages.countResult(tenantId, taskId, contactIndex, outcome.code, previous),
         ]);
-      }
+      };
+      await Promise.all([storeRecord(), storeResult()]);
       logger.info(
         {
           taskId,

@@ -27,11 +27,14 @@ import { readRows } from '../api/lists/list-reader';
 import { TasksService } from '../api/tasks/tasks.service';
 import type { FrequencyCap } from '../src/frequency-cap';
 import { attemptId } from '../src/ids';
-import type { AttemptOutcome } from '../workflows/definitions';
+import type { AttemptOutcome, ContactRef } from '../workflows/definitions';
+import { incrementBatcher } from '../activities/mongo/group-commit';
 
 /* eslint-disable no-restricted-syntax -- a stand-alone tool outside the service, not its configuration */
 const BASE = process.env.MILLION_BENCH_URI ?? 'mongodb://127.0.0.1:27027';
 const FERRETDB_PID = process.env.FERRETDB_PID;
+/** Attempts in flight per task (default 1: one at a time, the figure BENCHMARKS.md reports). */
+const IN_FLIGHT = Number(process.env.MILLION_BENCH_IN_FLIGHT ?? 1);
 /* eslint-enable no-restricted-syntax */
 const TENANT = 'bench';
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
@@ -238,7 +241,7 @@ class AttemptRunner {
   private readonly times: number[] = [];
   private seconds = 0;
   private pageLoads = 0;
-  private contacts: { index: number; phone: string }[] = [];
+  private readonly pagesLoaded = new Map<number, Promise<ContactRef[]>>();
   private next: number;
 
   constructor(
@@ -256,40 +259,56 @@ class AttemptRunner {
     });
   }
 
-  /** `count` attempts, one at a time, each the real repository path of an attempt. */
-  async run(count: number): Promise<void> {
-    const { repos, taskId, campaign } = this;
+  /**
+   * `count` attempts, each the real repository path of an attempt: one at a time, or up to `inFlight` at once
+   * (then attempts of one task finish together and share the group commits of its counters and result index).
+   */
+  async run(count: number, inFlight = 1): Promise<void> {
     const start = process.hrtime.bigint();
-    for (let k = 0; k < count; k++) {
-      const index = this.next++;
-      const t0 = process.hrtime.bigint();
-      // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
-      if (!this.contacts.length || index % PAGE_SIZE === 0 || this.contacts[0]!.index > index) {
-        this.contacts = await campaign.loadContactPage(TENANT, taskId, Math.floor(index / PAGE_SIZE));
-        this.pageLoads++;
-      }
-      const phone = this.contacts[index % PAGE_SIZE]!.phone;
-      const id = attemptId(taskId, index, 1);
-      // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
-      if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
-      const claim = await repos.calls.claim({
-        _id: id,
-        tenantId: TENANT,
-        taskId,
-        contactIndex: index,
-        attempt: 1,
-        phone,
-      });
-      if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
-      const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
-      if (!cap.allowed) throw new Error('unexpected frequency cap');
-      const outcome = benchInstantAnswerTelephony(id, 1, index);
-      await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
-      // The campaign's recordAttempt activity: call record, result bucket, task counters, result index.
-      await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome, phone });
-      this.times.push(ms(t0));
-    }
+    const end = this.next + count;
+    const lane = async () => {
+      while (this.next < end) await this.attempt(this.next++);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, inFlight) }, lane));
     this.seconds += ms(start) / 1000;
+  }
+
+  /** The contacts of a page, loaded once (loadContactPage) when the first attempt reaches it. */
+  private page(page: number): Promise<ContactRef[]> {
+    let p = this.pagesLoaded.get(page);
+    if (!p) {
+      p = this.campaign.loadContactPage(TENANT, this.taskId, page);
+      this.pagesLoaded.set(page, p);
+      this.pagesLoaded.delete(page - 2);
+      this.pageLoads++;
+    }
+    return p;
+  }
+
+  private async attempt(index: number): Promise<void> {
+    const { repos, taskId, campaign } = this;
+    const t0 = process.hrtime.bigint();
+    // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
+    const phone = (await this.page(Math.floor(index / PAGE_SIZE)))[index % PAGE_SIZE]!.phone;
+    const id = attemptId(taskId, index, 1);
+    // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
+    if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
+    const claim = await repos.calls.claim({
+      _id: id,
+      tenantId: TENANT,
+      taskId,
+      contactIndex: index,
+      attempt: 1,
+      phone,
+    });
+    if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
+    const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
+    if (!cap.allowed) throw new Error('unexpected frequency cap');
+    const outcome = benchInstantAnswerTelephony(id, 1, index);
+    await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
+    // The campaign's recordAttempt activity: call record, result bucket, task counters, result index.
+    await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome, phone });
+    this.times.push(ms(t0));
   }
 
   result(): RunResult {
@@ -383,8 +402,8 @@ async function main(): Promise<void> {
     const smallAttempts = Math.min(attempts, small);
     for (let done = 0; done < attempts; done += 1000) {
       const n = Math.min(1000, attempts - done);
-      if (done < smallAttempts) await smallRunner.run(Math.min(n, smallAttempts - done));
-      await bigRunner.run(n);
+      if (done < smallAttempts) await smallRunner.run(Math.min(n, smallAttempts - done), IN_FLIGHT);
+      await bigRunner.run(n, IN_FLIGHT);
       log(
         `${done + n} attempts: small ${JSON.stringify(smallRunner.result())} big ${JSON.stringify(bigRunner.result())}`,
       );
@@ -413,6 +432,8 @@ async function main(): Promise<void> {
         {
           contacts: big,
           attempts,
+          inFlight: IN_FLIGHT,
+          groupCommit: { ...incrementBatcher.stats },
           small,
           small10k: smallRun,
           big1m: bigRun,

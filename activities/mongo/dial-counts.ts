@@ -3,6 +3,7 @@
  * number (`_id` = `<tenantId>/<e164>`), read and written by exact `_id` (an atomic `$inc`, then a re-check), so two
  * tasks dialling the same number at once cannot both slip under the cap.
  */
+import { DateTime } from 'luxon';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { withDocLock } from './doc-lock';
 import { checkCap, pruneCounts, type CapDecision, type DayCounts, type FrequencyCap } from '../../src/frequency-cap';
@@ -37,35 +38,35 @@ export class DialCountRepository {
   }
 
   /**
-   * Filters are `{ _id }` alone (FerretDB pushes nothing else down; see repositories.ts). Check, count with an
-   * atomic `$inc`, then re-check the counts the increment landed on: a call another process counted meanwhile can
-   * only make this one refused (its count is taken back), never let two calls slip under the cap.
+   * Filters are `{ _id }` alone (FerretDB pushes nothing else down; see repositories.ts). **Count first, then
+   * decide**: one atomic `$inc` of today's count returns the number's counts with this call in them; the call is
+   * allowed if the cap allows it with the *other* calls counted there (every call another process counted before
+   * this increment is among them). Refused: the increment is taken back. A concurrent call can only make this one
+   * refused, never let two slip under the cap. One round trip for an allowed call (there used to be a read first);
+   * days that fell out of the weekly window are removed by a second write, at most once per number and day.
    */
   private async tryRecordNow(tenantId: string, phone: string, cap: FrequencyCap, atMs: number): Promise<CapDecision> {
     const _id = `${tenantId}/${phone}`;
-    const before = await this.model.findOne({ _id }).lean<DialCountDoc>().exec();
-    const days = pruneCounts(before?.days ?? {}, cap, atMs);
-    const decision = checkCap(cap, days, atMs);
-    if (!decision.allowed) return decision;
-    const stale = Object.keys(before?.days ?? {}).filter((d) => !(d in days));
+    const day = DateTime.fromMillis(atMs, { zone: cap.timezone }).startOf('day').toISODate()!;
     const after = await this.model
       .findOneAndUpdate(
         { _id },
-        {
-          $inc: { [`days.${decision.day}`]: 1, version: 1 },
-          $setOnInsert: { tenantId },
-          ...(stale.length ? { $unset: Object.fromEntries(stale.map((d) => [`days.${d}`, 1])) } : {}),
-        },
+        { $inc: { [`days.${day}`]: 1, version: 1 }, $setOnInsert: { tenantId } },
         { upsert: true, new: true },
       )
       .lean<DialCountDoc>()
       .exec();
     if (!after) throw new Error(`dial counts of ${_id} vanished`);
     const others = pruneCounts(after.days ?? {}, cap, atMs);
-    others[decision.day] = (others[decision.day] ?? 1) - 1;
-    const recheck = checkCap(cap, others, atMs);
-    if (recheck.allowed) return decision;
-    await this.model.updateOne({ _id }, { $inc: { [`days.${decision.day}`]: -1, version: 1 } }).exec();
-    return recheck;
+    others[day] = (others[day] ?? 1) - 1;
+    const decision = checkCap(cap, others, atMs);
+    const stale = Object.keys(after.days ?? {}).filter((d) => !(d in others));
+    if (decision.allowed) {
+      if (stale.length)
+        await this.model.updateOne({ _id }, { $unset: Object.fromEntries(stale.map((d) => [`days.${d}`, 1])) }).exec();
+      return decision;
+    }
+    await this.model.updateOne({ _id }, { $inc: { [`days.${day}`]: -1, version: 1 } }).exec();
+    return decision;
   }
 }

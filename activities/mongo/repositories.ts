@@ -9,7 +9,9 @@
  * ({@link ofTenant}), and writes address the document by `_id` alone: every hot-path `_id` embeds the task's random
  * id, which the caller obtained through a tenant-checked read (the API's taskOr404, or the workflow the API started).
  * Conditional writes that used to be filter predicates are insert-only markers (`call_marks`, unique by `_id`:
- * first writer wins, on MongoDB across processes too) or a read under the per-document lock.
+ * first writer wins, on MongoDB across processes too), a `findOneAndUpdate` whose before-image decides (a result
+ * slot: ContactPageRepository.recordResult) or an atomic `$inc` then a check (frequency caps, dial-counts.ts).
+ * Counter increments are group-committed per document (group-commit.ts).
  */
 import type {
   Models,
@@ -26,6 +28,7 @@ import type { CallResultCode } from '../../src/call-result';
 import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
 
 import { withDocLock } from './doc-lock';
+import { incrementBatcher } from './group-commit';
 
 const DUPLICATE_KEY = 11000;
 
@@ -42,6 +45,29 @@ export const resultIndexId = (taskId: string, k: number): string => `${taskId}/x
 /** A document read by `_id` alone, if it belongs to the tenant (another tenant's document is as good as missing). */
 export function ofTenant<T extends { tenantId?: string }>(doc: T | null, tenantId: string): T | null {
   return doc && doc.tenantId === tenantId ? doc : null;
+}
+
+/**
+ * The task counters one counted attempt moves (`tasks.stats`, read by src/list/statistics.ts and the statistics
+ * route): attempts, attempts by result, answered attempts and their talk time, contacts dialled (first attempts),
+ * contacts by latest result (moved from `previous`), and transfers to human agents — `transferred` for an attempt
+ * whose callee was handed to the agents' queue (any transfer outcome), `transferConnected` when an agent took it.
+ */
+export function attemptIncrements(o: AttemptOutcome, previous: CallResultCode | undefined): Record<string, number> {
+  const inc: Record<string, number> = {
+    'stats.attempts': 1,
+    [`stats.byResult.${o.code}`]: 1,
+    'stats.answered': o.code === 'SUCCESS' ? 1 : 0,
+    'stats.talkSeconds': o.talkSeconds,
+    'stats.dialled': o.attempt === 1 ? 1 : 0,
+    [`stats.latest.${o.code}`]: 1,
+  };
+  if (previous) inc[`stats.latest.${previous}`] = (inc[`stats.latest.${previous}`] ?? 0) - 1;
+  if (o.transfer) {
+    inc['stats.transferred'] = 1;
+    if (o.transfer.kind === 'connected') inc['stats.transferConnected'] = 1;
+  }
+  return inc;
 }
 
 export class TaskRepository {
@@ -93,9 +119,13 @@ export class TaskRepository {
   }
 
   /**
-   * Count a finished attempt into the task's statistics; called once per attempt (see CallRepository.markCounted).
-   * `known.previous` is the contact's previous result if the caller has read it ({@link previousResult});
-   * otherwise it is read here. Returns it.
+   * Count a finished attempt into the task's statistics; called once per attempt (recordAttempt counts only when
+   * {@link ContactPageRepository.recordResult} says the attempt is new). `known.previous` is the contact's previous
+   * result if the caller knows it; otherwise it is read here ({@link previousResult}). Returns it.
+   *
+   * The increments go through the process's group commit ({@link incrementBatcher}): attempts that finish while
+   * the task document is being written are summed into its next `$inc`, and each call returns only once the write
+   * carrying its increments is acknowledged.
    */
   async countAttempt(
     tenantId: string,
@@ -104,16 +134,10 @@ export class TaskRepository {
     known?: { previous: CallResultCode | undefined },
   ): Promise<CallResultCode | undefined> {
     const previous = known ? { code: known.previous } : { code: await this.previousResult(tenantId, o) };
-    const inc: Record<string, number> = {
-      'stats.attempts': 1,
-      [`stats.byResult.${o.code}`]: 1,
-      'stats.answered': o.code === 'SUCCESS' ? 1 : 0,
-      'stats.talkSeconds': o.talkSeconds,
-      'stats.dialled': o.attempt === 1 ? 1 : 0,
-      [`stats.latest.${o.code}`]: 1,
-    };
-    if (previous.code) inc[`stats.latest.${previous.code}`] = (inc[`stats.latest.${previous.code}`] ?? 0) - 1;
-    await withDocLock(`tasks/${taskId}`, () => this.m.tasks.updateOne({ _id: taskId }, { $inc: inc }).exec());
+    const inc = attemptIncrements(o, previous.code);
+    await incrementBatcher.add(`tasks/${taskId}`, inc, (merged) =>
+      this.m.tasks.updateOne({ _id: taskId }, { $inc: merged }).exec(),
+    );
     return previous.code;
   }
 
@@ -243,6 +267,61 @@ export class ContactPageRepository {
     await this.setSlot(tenantId, taskId, index, 'c', encodeResult(last));
   }
 
+  /**
+   * Write a contact's latest attempt into its result bucket and say whether this attempt is new there — **one**
+   * exact-`_id` `findOneAndUpdate` (upsert) that returns the slot as it was before:
+   * - the slot held an earlier attempt of the contact (or nothing): `counted: true`, and `previous` is that
+   *   attempt's result (what the contact's latest result was), so the caller counts the attempt once;
+   * - the slot already held this attempt (a retried recordAttempt): `counted: false`, nothing to count;
+   * - the slot held a *later* attempt (a zombie execution of an old attempt, after the next one was recorded): the
+   *   later one is put back and `counted: false`.
+   * `previous: 'unknown'` when the slot was empty on a redial (a task whose results were kept in its contact
+   * pages by an earlier version): the caller reads it from the previous call record.
+   *
+   * This replaces the `<attemptId>/counted` marker insert and the previous-result read: the slot *is* the marker,
+   * per contact. Writes to a bucket are serialised in this process (doc-lock.ts); on MongoDB the returned
+   * before-image is atomic across processes too.
+   */
+  async recordResult(
+    tenantId: string,
+    taskId: string,
+    index: number,
+    last: LastAttempt,
+  ): Promise<{ counted: boolean; previous: CallResultCode | undefined | 'unknown' }> {
+    const n = Math.floor(index / RESULT_BUCKET);
+    const id = resultBucketId(taskId, n);
+    const slot = `c.${index % RESULT_BUCKET}`;
+    const json = encodeResult(last);
+    const write = (value: string) =>
+      this.m.contactResults
+        .findOneAndUpdate(
+          { _id: id },
+          { $set: { [slot]: value }, $setOnInsert: { tenantId, taskId, n } },
+          { upsert: true, new: false },
+        )
+        // The whole bucket comes back (FerretDB 1.24 has no projection in findAndModify): ~125 short strings.
+        .lean<Pick<ContactResultDoc, 'c'>>()
+        .exec();
+    return withDocLock(`contact_results/${id}`, async () => {
+      let before: Pick<ContactResultDoc, 'c'> | null;
+      try {
+        before = await write(json);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        before = await write(json);
+      }
+      const was = before?.c?.[String(index % RESULT_BUCKET)];
+      if (!was) return { counted: true, previous: last.attempt > 1 ? 'unknown' : undefined };
+      const prior = JSON.parse(was) as Pick<LastAttempt, 'attemptId' | 'attempt' | 'code'>;
+      if (prior.attemptId === last.attemptId) return { counted: false, previous: undefined };
+      if (prior.attempt > last.attempt) {
+        await write(was);
+        return { counted: false, previous: undefined };
+      }
+      return { counted: true, previous: prior.code };
+    });
+  }
+
   async markSkipped(tenantId: string, taskId: string, _pageSize: number, index: number, reason: string): Promise<void> {
     await this.setSlot(tenantId, taskId, index, 's', reason);
   }
@@ -286,16 +365,18 @@ export class ContactPageRepository {
     const id = resultIndexId(taskId, k);
     const inc: Record<string, number> = { [`b.${n}.${code}`]: 1 };
     if (previous) inc[`b.${n}.${previous}`] = -1;
-    const write = () =>
+    const write = (merged: Record<string, number>) =>
       this.m.resultIndex
-        .updateOne({ _id: id }, { $inc: inc, $setOnInsert: { tenantId, taskId } }, { upsert: true })
+        .updateOne({ _id: id }, { $inc: merged, $setOnInsert: { tenantId, taskId } }, { upsert: true })
         .exec();
-    await withDocLock(`result_index/${id}`, async () => {
+    // Group commit (group-commit.ts): results counted while this document is being written share its next `$inc`.
+    await incrementBatcher.add(`result_index/${id}`, inc, async (merged) => {
       try {
-        await write();
+        await write(merged);
       } catch (err) {
+        // Two processes upserting a new index document at once: one insert wins, the other's retry updates it.
         if (!isDuplicateKey(err)) throw err;
-        await write();
+        await write(merged);
       }
     });
   }
@@ -393,14 +474,6 @@ export class CallRepository {
         .exec(),
     );
     return first;
-  }
-
-  /**
-   * Mark the attempt as counted in its task's statistics. True only the first time, so counters move once per
-   * attempt however often the recording activity is retried.
-   */
-  async markCounted(tenantId: string, attemptId: string): Promise<boolean> {
-    return this.mark(tenantId, `${attemptId}/counted`);
   }
 
   async get(tenantId: string, attemptId: string): Promise<CallDoc | null> {

@@ -12,8 +12,10 @@
  *                    result buckets that hold its page.
  * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id): claimed by an insert,
  *                    so a retried activity finds its own record instead of dialling twice, then finalised by `_id`.
- * - `call_marks`     insert-only markers `<attemptId>/final` and `<attemptId>/counted`: "only the first time" decided
- *                    by the unique `_id` (an insert) instead of a filter predicate, which FerretDB would not push down.
+ * - `call_marks`     insert-only markers `<attemptId>/final`: "only the first finalisation" decided by the unique
+ *                    `_id` (an insert) instead of a filter predicate, which FerretDB would not push down. (Earlier
+ *                    versions also wrote `<attemptId>/counted`; whether an attempt is counted is now decided by its
+ *                    contact's result slot, ContactPageRepository.recordResult.)
  *
  * Every hot-path filter is `{ _id }` alone (see repositories.ts); README "Data layout at a million contacts".
  */
@@ -67,6 +69,10 @@ export interface TaskDoc {
     dialled?: number;
     /** Contacts by the result of their latest attempt (the answer-status donut). */
     latest?: Record<string, number>;
+    /** Attempts handed to the agents' queue (any transfer outcome; api/tasks/task-statistics.ts). */
+    transferred?: number;
+    /** Of those, attempts an agent took. */
+    transferConnected?: number;
   };
   workflowId: string;
   /** Scheduled start, if any. */
@@ -175,7 +181,7 @@ export interface CallDoc {
   detail?: string;
   note?: string;
   claimedAt: Date;
-  /** Older records only: whether the attempt is in its task's statistics is now the `<attemptId>/counted` marker. */
+  /** Older records only: whether an attempt is counted is now decided by its contact's result slot (recordResult). */
   counted?: boolean;
 }
 

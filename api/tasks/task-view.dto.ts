@@ -5,7 +5,8 @@
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AnswerCategory, CALL_RESULT_CODES, HangupBy } from '../../src/call-result';
-import { ImportReportDto, TaskStatisticsDto } from '../lists/list.dto';
+import { ImportReportDto } from '../lists/list.dto';
+import { TaskStatisticsViewDto } from './task-statistics.dto';
 import { PeriodDto, RetryDto } from './task.dto';
 import { PageMetaDto } from '../common/page.dto';
 
@@ -56,6 +57,10 @@ export class TaskStoredStatsDto {
     example: { SUCCESS: 30, BUSY: 6, NO_ANSWER: 4 },
   })
   latest?: Record<string, number>;
+  @ApiPropertyOptional({ example: 6, description: 'Attempts handed to the agents’ queue (absent before the first)' })
+  transferred?: number;
+  @ApiPropertyOptional({ example: 5, description: 'Transferred attempts an agent took (absent before the first)' })
+  transferConnected?: number;
 }
 
 export class CampaignProgressDto {
@@ -119,8 +124,8 @@ export class TaskViewDto {
   doNotCall!: number;
   @ApiProperty({ type: TaskStoredStatsDto })
   stats!: TaskStoredStatsDto;
-  @ApiProperty({ type: TaskStatisticsDto })
-  statistics!: TaskStatisticsDto;
+  @ApiProperty({ type: TaskStatisticsViewDto })
+  statistics!: TaskStatisticsViewDto;
   @ApiProperty({ example: 'task/9b1f0c2d3e4a5b6c7d8e' })
   workflowId!: string;
   @ApiProperty({

@@ -32,7 +32,8 @@ import { IsString } from 'class-validator';
 import { ValidationFailed } from '../../src/errors';
 import { CurrentPrincipal, Roles, seesFullNumbers, type Principal } from '../auth/auth';
 import { validateInto } from '../common/validation';
-import { AttachContactsDto, ExportQueryDto, ImportReportDto, TaskStatisticsDto } from '../lists/list.dto';
+import { AttachContactsDto, ExportQueryDto, ImportReportDto } from '../lists/list.dto';
+import { TaskStatisticsViewDto } from './task-statistics.dto';
 import type { UploadedList } from '../lists/list-reader';
 import { ListUploadInterceptor } from '../lists/upload.interceptor';
 import { CreateTaskDto, DetailQueryDto, ListQueryDto } from './task.dto';
@@ -167,10 +168,11 @@ export class TasksController {
   @Get(':taskId/statistics')
   @Roles('manager', 'supervisor', 'auditor')
   @ApiParam({ name: 'taskId' })
-  @ApiOkResponse({ type: TaskStatisticsDto })
+  @ApiOkResponse({ type: TaskStatisticsViewDto })
   @ApiOperation({
     operationId: 'GetTaskStatistics',
-    summary: 'Dialled / total, answered, connect rate, average talk time, results, answer-status donut, redials',
+    summary:
+      'Dialled / total, answered, connect rate, average talk time, results, answer-status donut, redials, transfers to agents and transfer rate',
   })
   statistics(@CurrentPrincipal() p: Principal, @Param('taskId') taskId: string) {
     return this.tasks.statistics(p.tenantId, taskId);

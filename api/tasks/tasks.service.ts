@@ -28,7 +28,6 @@ import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../.
 import { taskWorkflowId } from '../../src/ids';
 import { promptVariables, variableNameProblem } from '../../src/list/rules';
 import { variablesUsed } from '../../src/script/validate';
-import { computeStatistics, type TaskStatistics } from '../../src/list/statistics';
 import { maskPhone } from '../../src/phone';
 import { CONFIG, LOGGER, REPOSITORIES } from '../common/tokens';
 import { ListExportService } from '../lists/list-export.service';
@@ -37,6 +36,7 @@ import { LIST_LIMITS, type ListLimits } from '../lists/list-limits';
 import { readRows, type UploadedList } from '../lists/list-reader';
 import type { ContactDto } from '../lists/list.dto';
 import { CampaignService } from './campaign.service';
+import { taskStatistics, type TaskStatisticsView } from './task-statistics';
 import type { CreateTaskDto, DetailQueryDto } from './task.dto';
 
 /** The queue-timeout line when the robot takes the call back (a task may say its own). */
@@ -385,9 +385,9 @@ export class TasksService {
   }
 
   /** Statistics of seed §3.1 from the task's counters: one `_id` read, whatever the size of the list. */
-  async statistics(tenantId: string, taskId: string): Promise<TaskStatistics> {
+  async statistics(tenantId: string, taskId: string): Promise<TaskStatisticsView> {
     const task = await this.taskOr404(tenantId, taskId);
-    return computeStatistics(task.totalContacts, task.stats, task.dncFlagged ?? 0);
+    return taskStatistics(task);
   }
 
   /** The import template: generic, or with one column per `${variable}` of a task's prompt. */
@@ -445,7 +445,7 @@ export class TasksService {
       duplicatesRemoved: task.duplicatesRemoved,
       doNotCall: task.dncFlagged ?? 0,
       stats: { ...task.stats, byResult },
-      statistics: computeStatistics(task.totalContacts, task.stats, task.dncFlagged ?? 0),
+      statistics: taskStatistics(task),
       workflowId: task.workflowId,
       temporalUiUrl: `${this.config.temporal.uiUrl}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(task.workflowId)}`,
       createdAt: task.createdAt,

@@ -351,6 +351,23 @@ describe('transfer to agents with real agent phones', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ attemptId, transfer: 'connected', agentId: talker.id, hangupBy: 'AGENT' });
     expect(talker.phone.total).toBe(1);
+    // The task statistics count the transfer and its rate.
+    const stats = await until(
+      async () => {
+        const res = await http().get(`/tasks/${taskId}/statistics`).set(as(MANAGER));
+        return res.status === 200 && res.body.transferred === 1 ? (res.body as Row) : undefined;
+      },
+      'the transfer counted in the task statistics',
+      30_000,
+      500,
+    );
+    expect(stats).toMatchObject({
+      answered: 1,
+      transferred: 1,
+      transferConnected: 1,
+      transferRate: 1,
+      transferConnectRate: 1,
+    });
 
     // The recording holds the agent's voice (1 kHz) and the callee's (1.8 kHz), each for several seconds.
     const rec = await http()

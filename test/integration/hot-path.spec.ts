@@ -202,7 +202,7 @@ describe('hot-path repository methods', () => {
         () => repos.calls.setRecording(tenantId, first.attemptId, { name: first.attemptId, format: 'wav' }),
       ],
       [
-        'recordAttempt (call record, result bucket, markCounted, countAttempt, result index)',
+        'recordAttempt (call record, result bucket with its before-image, countAttempt, result index)',
         () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first, phone }),
       ],
       [
@@ -210,11 +210,29 @@ describe('hot-path repository methods', () => {
         () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first, phone }),
       ],
       [
-        'recordAttempt of a redial (countAttempt reads the previous attempt)',
+        'recordAttempt of a redial (the result bucket returns the previous attempt)',
         async () => {
           const redial = outcome(0, 2, 'SUCCESS');
           await repos.calls.claim(claimOf(redial, 0));
           await campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: redial, phone });
+        },
+      ],
+      [
+        'recordAttempt of the first attempt again, after the redial (a zombie execution: nothing moves)',
+        () => campaign.recordAttempt({ tenantId, taskId, contactIndex: 0, outcome: first, phone }),
+      ],
+      [
+        'ContactPageRepository.recordResult (one findAndModify of the result bucket)',
+        async () => {
+          const o = outcome(2, 1, 'NO_ANSWER');
+          expect(await repos.pages.recordResult(tenantId, taskId, 2, toLastAttempt(o))).toEqual({
+            counted: true,
+            previous: undefined,
+          });
+          expect(await repos.pages.recordResult(tenantId, taskId, 2, toLastAttempt(o))).toEqual({
+            counted: false,
+            previous: undefined,
+          });
         },
       ],
       [
@@ -267,7 +285,6 @@ describe('hot-path repository methods', () => {
     expect(await repos.calls.get(tenantId, first.attemptId)).toMatchObject({ state: 'final', code: 'NO_ANSWER' });
     expect(await repos.calls.get(tenantId, attemptId(taskId, 1, 1))).toBeNull();
     expect(await repos.calls.finalize(tenantId, first, { taskId, contactIndex: 0, phone })).toBe(false);
-    expect(await repos.calls.markCounted(tenantId, first.attemptId)).toBe(false);
     expect(
       (await repos.imports.phoneBucket('another-tenant', taskId, ListImportRepository.bucketKey(phone)[0])).size,
     ).toBe(0);
