@@ -369,13 +369,20 @@ async function apiTimings(
   );
   out.detailFilteredWorstTotal = worst.total;
   out.detailFilteredWorstRows = worst.items.length;
-  // A phone search (digits contained in the number): the last contact's number.
+  // A phone search for a full number (its hash bucket only): the last contact's number.
   const digits = `139${String(base + contacts - 1).padStart(8, '0')}`;
   const phone = await time('detailPhoneSearchMs', () =>
     tasks.details(TENANT, taskId, { phone: digits, page: 1, pageSize: 20 }, true),
   );
   out.detailPhoneSearchTotal = phone.total;
   if (phone.items[0]?.index !== contacts - 1) throw new Error('phone search did not find the last contact');
+  // A substring search (digits contained in numbers: every phone bucket): the last contact's number but its first digit.
+  const part = await time('detailPhoneSubstringMs', () =>
+    tasks.details(TENANT, taskId, { phone: digits.slice(1), page: 1, pageSize: 20 }, true),
+  );
+  out.detailPhoneSubstringTotal = part.total;
+  if (!part.items.some((r) => r.index === contacts - 1) && part.total <= 20)
+    throw new Error('substring search did not find the last contact');
   await time('statisticsMs', () => tasks.statistics(TENANT, taskId));
   return out;
 }

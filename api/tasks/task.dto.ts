@@ -253,7 +253,12 @@ export class DetailQueryDto extends ListQueryDto {
   @IsIn(CALL_RESULT_CODES)
   result?: CallResultCode;
 
-  @ApiPropertyOptional({ example: '13800138000', description: '被叫号码 filter: digits contained in the number' })
+  @ApiPropertyOptional({
+    example: '13800138000',
+    description:
+      '被叫号码 filter: a full number (national or E.164) finds that number (one hash bucket read, fast at any size); ' +
+      'other digits find every number that contains them (reads every phone bucket: seconds at a million contacts)',
+  })
   @IsOptional()
   @Matches(/^\+?\d{1,20}$/)
   phone?: string;

@@ -11,6 +11,7 @@ import type { Config } from '../../config/config';
 import type { Logger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
 import type { ImportReport } from '../../activities/mongo/list-schemas';
+import { phoneBucketOf } from '../../activities/mongo/list-repositories';
 import { withResult, type ContactResult } from '../../activities/mongo/repositories';
 import { PHONE_BUCKETS } from '../../activities/mongo/list-schemas';
 import {
@@ -28,7 +29,7 @@ import { DomainError, NotFound, ValidationFailed, type FieldProblem } from '../.
 import { taskWorkflowId } from '../../src/ids';
 import { promptVariables, variableNameProblem } from '../../src/list/rules';
 import { variablesUsed } from '../../src/script/validate';
-import { maskPhone } from '../../src/phone';
+import { maskPhone, normalisePhone } from '../../src/phone';
 import { CONFIG, LOGGER, REPOSITORIES } from '../common/tokens';
 import { ListExportService } from '../lists/list-export.service';
 import { ListImportService, PAGE_SIZE } from '../lists/list-import.service';
@@ -509,7 +510,7 @@ export class TasksService {
     });
     const found =
       q.phone !== undefined
-        ? await this.byPhone(task, q.phone.replace(/^\+/, ''), q.result, skip, pageSize)
+        ? await this.byPhone(task, q.phone, q.result, skip, pageSize)
         : q.result !== undefined
           ? await this.byResult(task, q.result, skip, pageSize)
           : await this.inOrder(task, skip, pageSize);
@@ -583,29 +584,37 @@ export class TasksService {
   }
 
   /**
-   * Filtered by digits of the number (and maybe the result): the task's phone hash buckets (`contact_phones`, 256
-   * exact-`_id` reads, written by every import) give the matching contacts' indices; only the rows' pages are read,
-   * and the result buckets only of candidates when a result is asked for. A task without phone buckets is scanned.
+   * Filtered by the number (and maybe the result): the task's phone hash buckets (`contact_phones`, 256 exact-`_id`
+   * documents, written by every import) give the matching contacts' indices — a full number reads only its own bucket,
+   * other digits (a substring search) read all of them; only the rows' pages are read, and the result buckets only of
+   * candidates when a result is asked for. A task without phone buckets is scanned.
    */
   private async byPhone(
     task: TaskDoc,
-    digits: string,
+    query: string,
     code: CallResultCode | undefined,
     skip: number,
     pageSize: number,
   ): Promise<DetailPage> {
+    const full = normalisePhone(query);
+    const digits = query.replace(/^\+/, '');
+    const key = full.ok ? full.e164.replace(/^\+/, '') : undefined;
+    const matches = (number: string) => (key !== undefined ? number === key : number.includes(digits));
     let indices: number[] = [];
     let entries = 0;
-    for (let b = 0; b < PHONE_BUCKETS; b++) {
+    const buckets = full.ok ? [phoneBucketOf(full.e164)] : Array.from({ length: PHONE_BUCKETS }, (_, b) => b);
+    for (const b of buckets) {
       const bucket = await this.repos.imports.phoneBucket(task.tenantId, task._id, b);
       entries += bucket.size;
-      for (const [key, i] of bucket) if (i < task.totalContacts && key.includes(digits)) indices.push(i);
+      for (const [number, i] of bucket) if (i < task.totalContacts && matches(number)) indices.push(i);
     }
     const legacy = code !== undefined && task.stats.attempts > 0 && !(await this.hasResultIndex(task));
+    // No entries at all: a task from before the phone buckets (or, for a full number, maybe just an empty bucket of a
+    // small list — the scan then finds nothing either, quickly).
     if ((!entries && task.totalContacts > 0) || legacy)
       return this.scan(
         task,
-        (c) => c.phone.includes(digits) && (code === undefined || c.last?.code === code),
+        (c) => matches(c.phone.replace(/^\+/, '')) && (code === undefined || c.last?.code === code),
         skip,
         pageSize,
       );

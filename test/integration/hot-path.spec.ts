@@ -15,6 +15,7 @@ import { createLogger } from '../../activities/logger';
 import { openRepositories, type Repositories } from '../../activities/mongo/connection';
 import { ListImportRepository } from '../../activities/mongo/list-repositories';
 import { toLastAttempt } from '../../activities/mongo/repositories';
+import { PHONE_BUCKETS } from '../../activities/mongo/list-schemas';
 import { RESULT_BUCKET } from '../../activities/mongo/schemas';
 import { ListExportService } from '../../api/lists/list-export.service';
 import { ListImportService, PAGE_SIZE } from '../../api/lists/list-import.service';
@@ -450,11 +451,20 @@ describe('readers of the result buckets', () => {
       phone: maskPhone(phoneOf(busy[60]!)),
     });
 
+    // A full number reads its own phone bucket only; other digits read every bucket (a substring search).
+    const phoneBucketReads = () =>
+      seen.filter((ev) => ev.commandName === 'find' && (ev.command as { find?: string }).find === 'contact_phones')
+        .length;
+    const before = phoneBucketReads();
     const one = await tasks.details(tenantId, taskId, { phone: '13700000130', page: 1, pageSize: 20 }, true);
     expect(one).toMatchObject({ total: 1, items: [{ index: 130, phone: phoneOf(130), result: latest.get(130) }] });
+    expect(phoneBucketReads() - before).toBe(1);
+    const e164 = await tasks.details(tenantId, taskId, { phone: '+8613700000130', page: 1, pageSize: 20 }, true);
+    expect(e164.items.map((r) => r.index)).toEqual([130]);
     // Digits shared by contacts 120–129, with and without a result filter.
     const some = await tasks.details(tenantId, taskId, { phone: '+861370000012', page: 1, pageSize: 20 }, true);
     expect(some.items.map((r) => r.index)).toEqual(Array.from({ length: 10 }, (_, k) => 120 + k));
+    expect(phoneBucketReads() - before).toBe(2 + PHONE_BUCKETS);
     const someBusy = await tasks.details(
       tenantId,
       taskId,
