@@ -126,6 +126,12 @@ export interface AdoptCallInput {
   lostHost?: string;
   /** Legs the lost host had started and nobody follows any more (an agent's phone it was ringing): hung up. */
   hangUp?: string[];
+  /**
+   * The call was connected with a party (an agent, or an external number: `agentId` `tel:<number>`) when its host was
+   * lost: the party's leg `channelId` is adopted too, and the callee is bridged with it again (`talk`) or hears
+   * music on hold (`hold`).
+   */
+  party?: { channelId: string; agentId: string; mode: 'talk' | 'hold' };
 }
 
 /**
@@ -466,6 +472,28 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     }
   }
 
+  /** The bridge of the callee and the party's leg `<attemptId>-<leg>`: `<attemptId>-bridge-<leg>`. */
+  function bridgeIdOf(call: LiveCall, party: ChannelSession): string {
+    return `${call.input.attemptId}-bridge-${party.id.slice(call.input.attemptId.length + 1)}`;
+  }
+
+  /**
+   * Bridge the callee with the connected party (stopping the hold music): in the call's bridge if it has one (back
+   * from hold, the party's leg is in it already; adding a channel twice is harmless), else in a new one, `bridgeId`.
+   */
+  async function connectParty(call: LiveCall, bridgeId: string): Promise<void> {
+    const party = call.agent;
+    const ctl = controlOf(call);
+    await call.hold?.stop();
+    delete call.hold;
+    if (!party || party.session.destroyedInfo || call.session.destroyedInfo) return;
+    if (!ctl.bridgeId) {
+      await ari.ari.bridges.createWithId({ type: 'mixing', bridgeId, name: bridgeId });
+      ctl.bridgeId = bridgeId;
+    }
+    await ari.ari.bridges.addChannel({ bridgeId: ctl.bridgeId, channel: [call.session.id, party.session.id] });
+  }
+
   /** Loop the hold music on the callee's channel until stopped (or the callee hangs up). */
   function startHoldLoop(call: LiveCall, media: string): { stop(): Promise<void> } {
     let stopped = false;
@@ -725,12 +753,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
 
     /**
      * Adopt a transferred call whose host process was lost (killed, or cut off from Temporal) while the callee waited
-     * for an agent or an agent's phone rang. The channel lives on in Asterisk, in the lost host's Stasis application
-     * (see activities/ari/ari-adapter), so this worker takes it over through ARI: its events, music on hold again,
-     * the recording Asterisk is still writing, the caller line's slot; and it becomes the call's host — the transfer
-     * goes on with the returned host queue. Runs on the media task queue (any worker with ARI); legs the lost host
-     * left behind (`hangUp`) are hung up first. A channel that is gone means the callee hung up meanwhile: the call
-     * is kept here, ended, for endCall to store (answered, hung up by the callee, at the time this was found).
+     * for an agent or an agent's phone rang — or while a person had the call (`party`: its leg is adopted too, and
+     * bridged with the callee again in the lost host's bridge, which Asterisk keeps, or held). The channel lives on in
+     * Asterisk, in the lost host's Stasis application (see activities/ari/ari-adapter), so this worker takes it over
+     * through ARI: its events, music on hold again, the recording Asterisk is still writing, the caller line's slot;
+     * and it becomes the call's host — the transfer goes on with the returned host queue. Runs on the media task
+     * queue (any worker with ARI); legs the lost host left behind (`hangUp`) are hung up first. A channel that is
+     * gone means the callee hung up meanwhile: the call is kept here, ended, for endCall to store (answered, hung up
+     * by the callee, at the time this was found; a connected party's leg is hung up too).
      */
     async adoptCall(req: AdoptCallInput): Promise<AdoptCallResult> {
       const { place } = req;
@@ -769,6 +799,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       };
       call.session.onAnswered(answeredAt);
       if (!adopted) {
+        // The party of a connected call stays up in the lost host's application: nobody else hangs it up.
+        if (req.party) await ari.ari.channels.hangup({ channelId: req.party.channelId }).catch(() => undefined);
         const at = now();
         call.session.onDestroyed({ at });
         call.adopted =
@@ -779,7 +811,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         logger.warn(log, 'the transferred call of a lost host is gone (the callee hung up meanwhile)');
         return { kind: 'gone', hostQueue: deps.hostQueue, at: iso(at) };
       }
-      call.adopted = 'taken over from a lost host while transferred';
+      call.adopted = req.party
+        ? 'taken over from a lost host while connected with a person'
+        : 'taken over from a lost host while transferred';
       live.set(place.attemptId, call);
       forgetWhenGone(place.attemptId, call.session);
       // The line's slot is held for as long as the channel lives; the lost host cannot give it back.
@@ -788,6 +822,38 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         .catch((err: unknown) =>
           logger.warn({ ...log, err }, 'line slot not released; it is reclaimed after the hold limit'),
         );
+      if (req.party) {
+        // Connected: the party's leg too, and the lost host's bridge of the two (Asterisk keeps it), or a new one.
+        const party = await ari.adopt(req.party.channelId);
+        let session = party?.session;
+        if (!session) {
+          // Hung up meanwhile: the next awaitCallLegs reports the party's end.
+          session = new ChannelSession(req.party.channelId);
+          session.onDestroyed({ at: now(), lost: true });
+        }
+        call.agent = { agentId: req.party.agentId, session };
+        const bridgeId = bridgeIdOf(call, session);
+        const kept = await ari.ari.bridges.get({ bridgeId }).then(
+          () => true,
+          () => false,
+        );
+        const ctl = controlOf(call);
+        if (kept) ctl.bridgeId = bridgeId;
+        else if (!session.destroyedInfo) {
+          // Gone with the lost host: a new bridge for the party's leg (a destroyed bridge's id is not reused).
+          const fresh = `${bridgeId}-adopted`;
+          await ari.ari.bridges.createWithId({ type: 'mixing', bridgeId: fresh, name: fresh });
+          ctl.bridgeId = fresh;
+          await ari.ari.bridges.addChannel({ bridgeId: fresh, channel: session.id });
+        }
+        if (req.party.mode === 'talk') await connectParty(call, `${bridgeId}-adopted`);
+        else if (deps.holdMusic) call.hold = startHoldLoop(call, await deps.holdMusic());
+        logger.warn(
+          { ...log, party: req.party.channelId, bridge: kept ? 'kept' : 'new', mode: req.party.mode },
+          'adopted the connected call of a lost host',
+        );
+        return { kind: 'adopted', hostQueue: deps.hostQueue, recording: recording !== undefined };
+      }
       if (deps.holdMusic) call.hold = startHoldLoop(call, await deps.holdMusic());
       else await ari.ari.channels.ring({ channelId: place.attemptId }).catch(() => undefined);
       logger.warn({ ...log, recording: recording !== undefined }, 'adopted the transferred call of a lost host');
@@ -965,16 +1031,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       if (call.session.destroyedInfo) return { at };
       if (req.mode === 'talk') {
         if (!party) throw ApplicationFailure.nonRetryable('no agent or external leg to bridge', 'NoAgentLeg');
-        await call.hold?.stop();
-        delete call.hold;
-        if (party.session.destroyedInfo) return { at };
-        // Back from hold the party's bridge is there already, with the party's leg in it.
-        if (!ctl.bridgeId) {
-          const bridgeId = `${call.input.attemptId}-bridge-${party.session.id.slice(call.input.attemptId.length + 1)}`;
-          await ari.ari.bridges.createWithId({ type: 'mixing', bridgeId, name: bridgeId });
-          ctl.bridgeId = bridgeId;
-        }
-        await ari.ari.bridges.addChannel({ bridgeId: ctl.bridgeId, channel: [call.session.id, party.session.id] });
+        await connectParty(call, bridgeIdOf(call, party.session));
       } else {
         if (ctl.bridgeId)
           await ari.ari.bridges.removeChannel({ bridgeId: ctl.bridgeId, channel: call.session.id }).catch((err) => {

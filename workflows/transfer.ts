@@ -15,6 +15,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { AdoptCallInput, createMediaActivities } from '../activities/media-activities';
@@ -55,92 +56,124 @@ export interface TransferInput {
   settings: TransferSettings;
   /**
    * Since the `transfer-adoption` patch: what another media worker needs to adopt the call when its host is lost
-   * while the callee waits for an agent or an agent's phone rings — the shared media task queue, and the call as it
-   * was placed and answered. Without it, a lost host ends the transfer as `lost`.
+   * while the callee waits for an agent or an agent's phone rings (in the first transfer, or a later one to a skill
+   * group) — the shared media task queue, and the call as it was placed and answered; since `connected-adoption`,
+   * also while a person has the call. Without it, a lost host ends the transfer as `lost`.
    */
-  adoption?: Omit<AdoptCallInput, 'lostHost' | 'hangUp'> & { mediaQueue: string };
+  adoption?: Omit<AdoptCallInput, 'lostHost' | 'hangUp' | 'party'> & { mediaQueue: string };
   /** Told the host queue of a worker that adopted the call: whatever follows the transfer runs there. */
   onHostChanged?: (hostQueue: string) => void;
 }
 
-export async function runTransfer(input: TransferInput): Promise<TransferOutcome> {
-  const { call, skillGroupId, settings } = input;
-  const callId = call.attemptId;
-  const base = { skillGroupId, startedAt: new Date(Date.now()).toISOString() };
-  const hostAt = (taskQueue: string) =>
-    proxyActivities<MediaActivities>({
-      taskQueue,
-      scheduleToStartTimeout: '15 seconds',
-      // A transferred call may talk for as long as a call may last (seed: 1800 s by default) and then some.
-      startToCloseTimeout: '2 hours',
-      heartbeatTimeout: '20 seconds',
-      retry: { maximumAttempts: 1 },
-    });
-  /** The worker holding the channel; another one after an adoption. */
-  let hostQueue = input.hostQueue;
-  let host = hostAt(hostQueue);
-  const queue = getExternalWorkflowHandle(queueWorkflowId(call.tenantId, skillGroupId));
+/** The call's host as the transfer knows it, and the adoption that replaces a lost one. */
+interface TransferCtx {
+  input: TransferInput;
+  base: { skillGroupId: string; startedAt: string };
+  /** The worker holding the channel (its host queue); another one after an adoption. */
+  hostQueue: string;
+  host: ActivityInterfaceFor<MediaActivities>;
+  /** Set when the `transfer-adoption` patch applies (see TransferInput.adoption). */
+  adoption?: TransferInput['adoption'];
+  /** Agent or external legs rung so far: the next leg is `<attemptId>-agent<legs + 1>` (or `-ext`). */
+  legs: number;
+}
 
+/** What the queued phase came to: an agent answered (its leg is up, not bridged yet), or the transfer's end. */
+type Waited = { kind: 'answered'; agentId: string } | { kind: 'abandoned' | 'timeout' | 'lost' };
+
+const hostAt = (taskQueue: string) =>
+  proxyActivities<MediaActivities>({
+    taskQueue,
+    scheduleToStartTimeout: '15 seconds',
+    // A transferred call may talk for as long as a call may last (seed: 1800 s by default) and then some.
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '20 seconds',
+    retry: { maximumAttempts: 1 },
+  });
+
+/**
+ * The host is lost (one of its activities timed out: the process died, or lost Temporal). Any media worker adopts
+ * the channel (adoptCall, in this history with its answer); the transfer goes on on the adopter's host queue, which
+ * the call's workflow is told too. `gone`: the callee hung up meanwhile. `failed`: no worker could adopt it.
+ * `hangUp`: legs the lost host had started (an agent's phone it was ringing). `party`: the call was connected, its
+ * party's leg is adopted too and bridged with the callee again (or the callee held).
+ */
+async function adoptCall(
+  ctx: TransferCtx,
+  hangUp: string[] = [],
+  party?: AdoptCallInput['party'],
+): Promise<'adopted' | 'gone' | 'failed'> {
+  if (!ctx.adoption) return 'failed';
+  const { mediaQueue, ...adoptee } = ctx.adoption;
+  const media = proxyActivities<MediaActivities>({
+    taskQueue: mediaQueue,
+    // Waits for a media worker to come (back) up, a while: the callee hears silence meanwhile.
+    scheduleToCloseTimeout: '10 minutes',
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+  });
+  let adopted: Awaited<ReturnType<MediaActivities['adoptCall']>>;
+  try {
+    adopted = await media.adoptCall({ ...adoptee, lostHost: ctx.hostQueue, hangUp, ...(party ? { party } : {}) });
+  } catch (err) {
+    if (err instanceof ActivityFailure) return 'failed';
+    throw err;
+  }
+  ctx.hostQueue = adopted.hostQueue;
+  ctx.host = hostAt(ctx.hostQueue);
+  ctx.input.onHostChanged?.(ctx.hostQueue);
+  return adopted.kind;
+}
+
+export async function runTransfer(input: TransferInput): Promise<TransferOutcome> {
+  const { call, skillGroupId } = input;
+  const ctx: TransferCtx = {
+    input,
+    base: { skillGroupId, startedAt: new Date(Date.now()).toISOString() },
+    hostQueue: input.hostQueue,
+    host: hostAt(input.hostQueue),
+    // Histories from before adoption ended the transfer as lost when the host was: patch `transfer-adoption`.
+    adoption: input.adoption && patched('transfer-adoption') ? input.adoption : undefined,
+    legs: 0,
+  };
+  const { base } = ctx;
+  const waited = await waitForAgent(ctx, skillGroupId, { hold: true });
+  if (waited.kind !== 'answered') return { kind: waited.kind, ...base };
+  // In-call controls (hold, transfer, hang-up): the connected phase is a loop of waits and commands. Histories
+  // from before it ran one long bridgeAgent activity: patch `call-controls`.
+  if (patched('call-controls')) return await runConnected(ctx, waited.agentId);
+  try {
+    const talk = await ctx.host.bridgeAgent({ call });
+    return { kind: 'connected', ...base, agentId: waited.agentId, ...talk };
+  } catch (err) {
+    if (err instanceof ActivityFailure) return { kind: 'lost', ...base };
+    throw err;
+  } finally {
+    await getExternalWorkflowHandle(queueWorkflowId(call.tenantId, skillGroupId)).signal(transferEndedSignal, {
+      callId: call.attemptId,
+      agentId: waited.agentId,
+    });
+  }
+}
+
+/**
+ * The queued phase, for the first transfer and for every later one to a skill group (in-call controls): the call
+ * joins the group's queue (`hold`: the callee's music on hold starts first), the host watches the callee while it
+ * waits, and each agent the queue offers is rung from the host; the queue hears whether the agent answered. A host
+ * lost meanwhile (with `ctx.adoption`) is replaced by adopting the call — the same agent is rung again once from the
+ * adopter when the ring was cut — and `ctx` holds the adopter from then on. Returns once an agent has answered (its
+ * leg is up, not bridged yet) or when the transfer has ended: the callee hung up, the queue timed out, or the host is
+ * lost for good.
+ */
+async function waitForAgent(ctx: TransferCtx, skillGroupId: string, opts: { hold: boolean }): Promise<Waited> {
+  const { call, settings } = ctx.input;
+  const callId = call.attemptId;
+  const queue = getExternalWorkflowHandle(queueWorkflowId(call.tenantId, skillGroupId));
   let offer: AgentOffer | undefined;
   let timedOut = false;
   let calleeGone = false;
-  /** The host's watch of the callee failed (not cancelled): the host is lost (only noted with `adoption`). */
+  /** The host's watch of the callee failed (not cancelled): the host is lost (only noted with adoption). */
   let hostLost = false;
-  // Histories from before adoption ended the transfer as lost when the host was: patch `transfer-adoption`.
-  const adoption = input.adoption && patched('transfer-adoption') ? input.adoption : undefined;
-
-  // While the callee waits, watch for a hang-up (cancelled once the wait is over, or replaced after an adoption).
-  let watch = new CancellationScope();
-  let watching = false;
-  const startWatch = () => {
-    watch.cancel();
-    const scope = new CancellationScope();
-    watch = scope;
-    watching = true;
-    void scope
-      .run(() => host.watchCallee({ call }))
-      .then(
-        () => {
-          if (watch === scope) calleeGone = true;
-        },
-        (err: unknown) => {
-          if (watch === scope && adoption && !isCancellation(err)) hostLost = true;
-        },
-      );
-  };
-
-  /**
-   * The host is lost (one of its activities timed out: the process died, or lost Temporal). Any media worker adopts
-   * the channel (adoptCall, in this history with its answer); the transfer goes on on the adopter's host queue, which
-   * the call's workflow is told too. `gone`: the callee hung up meanwhile. `failed`: no worker could adopt it.
-   * `hangUp`: legs the lost host had started (an agent's phone it was ringing).
-   */
-  const adopt = async (hangUp: string[] = []): Promise<'adopted' | 'gone' | 'failed'> => {
-    if (!adoption) return 'failed';
-    const { mediaQueue, ...adoptee } = adoption;
-    const media = proxyActivities<MediaActivities>({
-      taskQueue: mediaQueue,
-      // Waits for a media worker to come (back) up, a while: the callee hears silence meanwhile.
-      scheduleToCloseTimeout: '10 minutes',
-      startToCloseTimeout: '1 minute',
-      retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
-    });
-    watch.cancel();
-    let adopted: Awaited<ReturnType<MediaActivities['adoptCall']>>;
-    try {
-      adopted = await media.adoptCall({ ...adoptee, lostHost: hostQueue, hangUp });
-    } catch (err) {
-      if (err instanceof ActivityFailure) return 'failed';
-      throw err;
-    }
-    hostQueue = adopted.hostQueue;
-    host = hostAt(hostQueue);
-    input.onHostChanged?.(hostQueue);
-    if (adopted.kind === 'gone') return 'gone';
-    hostLost = false;
-    startWatch();
-    return 'adopted';
-  };
   setHandler(agentOfferedSignal, (o) => {
     offer = o;
   });
@@ -148,39 +181,68 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
     timedOut = true;
   });
 
+  // While the callee waits, watch for a hang-up (cancelled once the wait is over, or replaced after an adoption).
+  let watch: CancellationScope | undefined;
+  const startWatch = () => {
+    watch?.cancel();
+    const scope = new CancellationScope();
+    watch = scope;
+    void scope
+      .run(() => ctx.host.watchCallee({ call }))
+      .then(
+        () => {
+          if (watch === scope) calleeGone = true;
+        },
+        (err: unknown) => {
+          if (watch === scope && ctx.adoption && !isCancellation(err)) hostLost = true;
+        },
+      );
+  };
+  const adopt = async (hangUp?: string[]): Promise<'adopted' | 'gone' | 'failed'> => {
+    watch?.cancel();
+    const adopted = await adoptCall(ctx, hangUp);
+    if (adopted === 'adopted') {
+      hostLost = false;
+      startWatch();
+    }
+    return adopted;
+  };
+
   try {
     try {
-      await host.startHold({ call });
+      if (opts.hold) {
+        try {
+          await ctx.host.startHold({ call });
+        } catch (err) {
+          // Lost before the callee joined the queue: adopted, the adopter's music plays (adoptCall starts it).
+          if (!(err instanceof ActivityFailure) || !ctx.adoption) throw err;
+          const adopted = await adopt();
+          if (adopted !== 'adopted') return { kind: adopted === 'gone' ? 'abandoned' : 'lost' };
+        }
+      }
+      await queueActs.enqueueTransfer({
+        tenantId: call.tenantId,
+        skillGroupId,
+        callId,
+        contactWorkflowId: ctx.input.contactWorkflowId,
+        timeoutMs: settings.queueTimeoutSeconds * 1000,
+      });
     } catch (err) {
-      // Lost before the callee joined the queue: adopted, the adopter's music plays (adoptCall starts it).
-      if (!(err instanceof ActivityFailure) || !adoption) throw err;
-      const adopted = await adopt();
-      if (adopted !== 'adopted') return { kind: adopted === 'gone' ? 'abandoned' : 'lost', ...base };
+      if (err instanceof ActivityFailure) return { kind: 'lost' };
+      throw err;
     }
-    await queueActs.enqueueTransfer({
-      tenantId: call.tenantId,
-      skillGroupId,
-      callId,
-      contactWorkflowId: input.contactWorkflowId,
-      timeoutMs: settings.queueTimeoutSeconds * 1000,
-    });
-  } catch (err) {
-    if (err instanceof ActivityFailure) return { kind: 'lost', ...base };
-    throw err;
-  }
 
-  if (!watching) startWatch();
-  try {
-    for (let n = 1; ; n++) {
+    if (!watch) startWatch();
+    for (;;) {
       await condition(() => offer !== undefined || timedOut || calleeGone || hostLost);
       if (calleeGone && !offer) {
         await queue.signal(leaveQueueSignal, { callId });
-        return { kind: 'abandoned', ...base };
+        return { kind: 'abandoned' };
       }
       if (timedOut && !offer) {
         // The prompt and the hang-up that follow need a host: adopt the call first if its host is lost.
         const adopted = hostLost ? await adopt() : 'adopted';
-        return { kind: adopted === 'gone' ? 'abandoned' : adopted === 'failed' ? 'lost' : 'timeout', ...base };
+        return { kind: adopted === 'gone' ? 'abandoned' : adopted === 'failed' ? 'lost' : 'timeout' };
       }
       if (hostLost) {
         // The host was lost while the callee waited; the queue keeps the call (its deadline, or an agent it offered)
@@ -188,32 +250,33 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
         const adopted = await adopt();
         if (adopted !== 'adopted') {
           await queue.signal(leaveQueueSignal, { callId });
-          return { kind: adopted === 'gone' ? 'abandoned' : 'lost', ...base };
+          return { kind: adopted === 'gone' ? 'abandoned' : 'lost' };
         }
         if (!offer) continue;
       }
       const agent = offer!;
       offer = undefined;
+      const ringSeconds = settings.agentRingSeconds;
       let rung: Awaited<ReturnType<MediaActivities['ringAgent']>>;
       try {
-        rung = await host.ringAgent({ call, agent, ringSeconds: settings.agentRingSeconds, n });
+        rung = await ctx.host.ringAgent({ call, agent, ringSeconds, n: ++ctx.legs });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         // The host was lost before or while it rang the agent. Adopted, the same agent is rung again from the new
         // host (the queue still holds the offer for this call, and its deadline waits for the answer); once.
-        const adopted = adoption ? await adopt([`${callId}-agent${n}`]) : 'failed';
+        const adopted = ctx.adoption ? await adopt([`${callId}-agent${ctx.legs}`]) : 'failed';
         try {
           if (adopted !== 'adopted') throw err;
-          rung = await host.ringAgent({ call, agent, ringSeconds: settings.agentRingSeconds, n: ++n });
+          rung = await ctx.host.ringAgent({ call, agent, ringSeconds, n: ++ctx.legs });
         } catch (again) {
           if (!(again instanceof ActivityFailure)) throw again;
           await queue.signal(leaveQueueSignal, { callId });
-          return { kind: adopted === 'gone' ? 'abandoned' : 'lost', ...base };
+          return { kind: adopted === 'gone' ? 'abandoned' : 'lost' };
         }
       }
       if (!rung.answered && rung.reason === 'calleeGone') {
         await queue.signal(leaveQueueSignal, { callId });
-        return { kind: 'abandoned', ...base };
+        return { kind: 'abandoned' };
       }
       await queue.signal(offerResultSignal, {
         callId,
@@ -221,23 +284,10 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
         answered: rung.answered,
         ...(rung.answered ? {} : { reason: rung.reason }),
       });
-      if (!rung.answered) continue;
-      watch.cancel();
-      // In-call controls (hold, transfer, hang-up): the connected phase is a loop of waits and commands. Histories
-      // from before it ran one long bridgeAgent activity: patch `call-controls`.
-      if (patched('call-controls')) return await runConnected({ input, host, base, agentId: agent.agentId, rung: n });
-      try {
-        const talk = await host.bridgeAgent({ call });
-        return { kind: 'connected', ...base, agentId: agent.agentId, ...talk };
-      } catch (err) {
-        if (err instanceof ActivityFailure) return { kind: 'lost', ...base };
-        throw err;
-      } finally {
-        await queue.signal(transferEndedSignal, { callId, agentId: agent.agentId });
-      }
+      if (rung.answered) return { kind: 'answered', agentId: agent.agentId };
     }
   } finally {
-    watch.cancel();
+    watch?.cancel();
   }
 }
 
@@ -246,15 +296,8 @@ export async function runTransfer(input: TransferInput): Promise<TransferOutcome
 /** How long an external number may ring before the transfer to it counts as not answered. */
 const EXTERNAL_RING_SECONDS = 40;
 
-interface ConnectedStart {
-  input: TransferInput;
-  host: ActivityInterfaceFor<MediaActivities>;
-  base: { skillGroupId: string; startedAt: string };
-  /** The agent who answered the transfer. */
-  agentId: string;
-  /** Agent legs rung so far: the next leg is `<attemptId>-agent<rung + 1>`. */
-  rung: number;
-}
+/** Where a transfer in the connected phase got to; `lost`: the host is lost and no media worker adopted the call. */
+type Reached = 'connected' | 'calleeGone' | 'timeout' | 'lost';
 
 interface ControlJob {
   req: CallControlRequest;
@@ -275,17 +318,22 @@ interface ControlJob {
  * - hang-up: the call ends, ended by the agent (endCall hangs the callee up: hangupBy AGENT).
  * Every command, its activities and its result are in the history; the outcome lists the hand-overs, its `agentId`
  * is the last agent who had the call and its human time runs from the first agent's answer to the end.
+ * A host lost meanwhile: in a skill group's queue the call is adopted as in a first transfer (waitForAgent); while a
+ * person has it (the wait for the call legs timed out), any media worker adopts the callee's channel and the party's
+ * leg and bridges them again (or holds the callee), and the loop goes on on the adopter (patch `connected-adoption`).
+ * A host lost while a command's own activities run (a ring, a release) still ends the call as lost.
  */
-async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
-  const { input, host, base } = start;
+async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<TransferOutcome> {
+  const { input, base } = ctx;
   const { call, settings } = input;
   const callId = call.attemptId;
   const tenantId = call.tenantId;
-  let legs = start.rung;
   let group = base.skillGroupId;
-  let agentId: string | null = start.agentId;
-  let lastAgentId = start.agentId;
+  let agentId: string | null = firstAgentId;
+  let lastAgentId = firstAgentId;
   let number: string | null = null;
+  /** The connected party's leg (`<attemptId>-agent<n>` or `-ext<n>`); null while none is (being transferred). */
+  let partyLeg: string | null = `${callId}-agent${ctx.legs}`;
   let phase: CallControlPhase = 'talking';
   let connectedAt = '';
   const handovers: Handover[] = [];
@@ -356,79 +404,44 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
     ...(handovers.length ? { handovers } : {}),
   });
 
-  /** Into a skill group's queue (the same rules as a first transfer) until an agent answers (noted in `h`). */
-  const requeue = async (skillGroupId: string, h: Handover): Promise<'connected' | 'calleeGone' | 'timeout'> => {
+  /**
+   * The host's wait for the call legs timed out: the host is lost. With adoption (histories from before it ended the
+   * call as lost: patch `connected-adoption`), any media worker adopts the callee's channel and the party's leg.
+   */
+  const adoptConnected = async (failed: Error): Promise<'adopted' | 'gone' | 'failed'> => {
+    if (!(failed instanceof ActivityFailure) || !(failed.cause instanceof TimeoutFailure)) return 'failed';
+    if (!ctx.adoption || !partyLeg || !patched('connected-adoption')) return 'failed';
+    const mode = phase === 'held' ? ('hold' as const) : ('talk' as const);
+    return adoptCall(ctx, [], { channelId: partyLeg, agentId: agentId ?? `tel:${number}`, mode });
+  };
+
+  /** The host is lost (and not adopted): the call ends as lost; its agent, if any, goes to after-call work. */
+  const lost = async (): Promise<TransferOutcome & TransferHandovers> => {
+    if (agentId) await agentDone(agentId);
+    return { kind: 'lost', ...base, ...(handovers.length ? { handovers } : {}) };
+  };
+
+  /**
+   * Into a skill group's queue, the same queued phase as a first transfer (waitForAgent: a lost host is adopted
+   * there too), until an agent answers (noted in `h`).
+   */
+  const requeue = async (skillGroupId: string, h: Handover): Promise<Reached> => {
     group = skillGroupId;
-    const queue = queueOf(skillGroupId);
-    let offer: AgentOffer | undefined;
-    let timedOut = false;
-    let gone = false;
-    setHandler(agentOfferedSignal, (o) => {
-      offer = o;
-    });
-    setHandler(queueTimeoutSignal, () => {
-      timedOut = true;
-    });
-    await queueActs.enqueueTransfer({
-      tenantId,
-      skillGroupId,
-      callId,
-      contactWorkflowId: input.contactWorkflowId,
-      timeoutMs: settings.queueTimeoutSeconds * 1000,
-    });
-    const watch = new CancellationScope();
-    void watch
-      .run(() => host.watchCallee({ call }))
-      .then(
-        () => {
-          gone = true;
-        },
-        () => undefined,
-      );
-    try {
-      for (;;) {
-        await condition(() => offer !== undefined || timedOut || gone);
-        if (gone && !offer) {
-          await queue.signal(leaveQueueSignal, { callId });
-          return 'calleeGone';
-        }
-        if (timedOut && !offer) return 'timeout';
-        const agent = offer!;
-        offer = undefined;
-        let rung: Awaited<ReturnType<MediaActivities['ringAgent']>>;
-        try {
-          rung = await host.ringAgent({ call, agent, ringSeconds: settings.agentRingSeconds, n: ++legs });
-        } catch (err) {
-          if (err instanceof ActivityFailure) await queue.signal(leaveQueueSignal, { callId });
-          throw err;
-        }
-        if (!rung.answered && rung.reason === 'calleeGone') {
-          await queue.signal(leaveQueueSignal, { callId });
-          return 'calleeGone';
-        }
-        await queue.signal(offerResultSignal, {
-          callId,
-          agentId: agent.agentId,
-          answered: rung.answered,
-          ...(rung.answered ? {} : { reason: rung.reason }),
-        });
-        if (!rung.answered) continue;
-        watch.cancel();
-        agentId = lastAgentId = h.agentId = agent.agentId;
-        await host.setCallMode({ call, mode: 'talk' });
-        return 'connected';
-      }
-    } finally {
-      watch.cancel();
-    }
+    const waited = await waitForAgent(ctx, skillGroupId, { hold: false });
+    if (waited.kind === 'abandoned') return 'calleeGone';
+    if (waited.kind !== 'answered') return waited.kind;
+    agentId = lastAgentId = h.agentId = waited.agentId;
+    partyLeg = `${callId}-agent${ctx.legs}`;
+    await ctx.host.setCallMode({ call, mode: 'talk' });
+    return 'connected';
   };
 
   /** A target that did not answer: the call goes back to the current skill group's queue (its own hand-over). */
-  const fallback = async (): Promise<'connected' | 'calleeGone' | 'timeout'> => {
+  const fallback = async (): Promise<Reached> => {
     const f: Handover = { at: new Date(Date.now()).toISOString(), to: 'skillGroup', skillGroupId: group, by: 'system' };
     handovers.push(f);
     const r = await requeue(group, f);
-    f.result = r === 'timeout' ? 'noAnswer' : r;
+    if (r !== 'lost') f.result = r === 'timeout' ? 'noAnswer' : r;
     return r;
   };
 
@@ -436,13 +449,18 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
   const transferTo = async (
     cmd: Extract<CallControlCommand, { kind: `transferTo${string}` }>,
     h: Handover,
-  ): Promise<'connected' | 'calleeGone' | 'timeout'> => {
+  ): Promise<Reached> => {
     if (cmd.kind === 'transferToSkillGroup') return requeue(cmd.skillGroupId, h);
     if (cmd.kind === 'transferToAgent') {
       const target = cmd.agent.agentId;
       let rung: Awaited<ReturnType<MediaActivities['ringAgent']>>;
       try {
-        rung = await host.ringAgent({ call, agent: cmd.agent, ringSeconds: settings.agentRingSeconds, n: ++legs });
+        rung = await ctx.host.ringAgent({
+          call,
+          agent: cmd.agent,
+          ringSeconds: settings.agentRingSeconds,
+          n: ++ctx.legs,
+        });
       } catch (err) {
         if (err instanceof ActivityFailure) await queueActs.withdrawOffer({ tenantId, agentId: target, callId });
         throw err;
@@ -450,7 +468,8 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       if (rung.answered) {
         h.result = 'connected';
         agentId = lastAgentId = target;
-        await host.setCallMode({ call, mode: 'talk' });
+        partyLeg = `${callId}-agent${ctx.legs}`;
+        await ctx.host.setCallMode({ call, mode: 'talk' });
         return 'connected';
       }
       h.result = rung.reason;
@@ -460,16 +479,17 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       else await queueActs.withdrawOffer({ tenantId, agentId: target, callId });
       return rung.reason === 'calleeGone' ? 'calleeGone' : fallback();
     }
-    const dialled = await host.dialExternal({
+    const dialled = await ctx.host.dialExternal({
       call,
       number: cmd.number,
       ringSeconds: EXTERNAL_RING_SECONDS,
-      n: ++legs,
+      n: ++ctx.legs,
     });
     if (dialled.answered) {
       h.result = 'connected';
       number = cmd.number;
-      await host.setCallMode({ call, mode: 'talk' });
+      partyLeg = `${callId}-ext${ctx.legs}`;
+      await ctx.host.setCallMode({ call, mode: 'talk' });
       return 'connected';
     }
     h.result = dialled.reason;
@@ -477,12 +497,12 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
   };
 
   try {
-    connectedAt = (await host.setCallMode({ call, mode: 'talk' })).at;
+    connectedAt = (await ctx.host.setCallMode({ call, mode: 'talk' })).at;
     for (;;) {
       // Talking or held: until a hang-up, or a command.
       let legsEnd: Awaited<ReturnType<MediaActivities['awaitCallLegs']>> | undefined;
       let failed: Error | undefined;
-      const waiting = host.awaitCallLegs({ call }).then(
+      const waiting = ctx.host.awaitCallLegs({ call }).then(
         (r) => {
           legsEnd = r;
         },
@@ -492,10 +512,20 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       );
       await condition(() => legsEnd !== undefined || failed !== undefined || pending() !== undefined);
       if (!legsEnd && failed === undefined) {
-        await host.interruptCall({ call });
+        await ctx.host.interruptCall({ call });
         await waiting;
       }
-      if (failed !== undefined) throw failed;
+      if (failed !== undefined) {
+        // The host is lost while a person has the call: adopted by any media worker with the party's leg, the call
+        // goes on there (a command that came meanwhile runs next); the callee gone meanwhile ends it.
+        const adopted = await adoptConnected(failed);
+        if (adopted === 'adopted') continue;
+        if (adopted === 'failed') throw failed;
+        phase = 'ended';
+        refuseAll('the call has ended');
+        if (agentId) await agentDone(agentId);
+        return connected('USER');
+      }
       if (legsEnd!.kind === 'ended') {
         phase = 'ended';
         refuseAll('the call has ended');
@@ -505,13 +535,13 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       const job = pending()!;
       const cmd = job.req.command;
       if (cmd.kind === 'hold' || cmd.kind === 'resume') {
-        await host.setCallMode({ call, mode: cmd.kind === 'hold' ? 'hold' : 'talk' });
+        await ctx.host.setCallMode({ call, mode: cmd.kind === 'hold' ? 'hold' : 'talk' });
         phase = cmd.kind === 'hold' ? 'held' : 'talking';
         job.done = true;
         continue;
       }
       if (cmd.kind === 'hangup') {
-        await host.hangUpCall({ call });
+        await ctx.host.hangUpCall({ call });
         phase = 'ended';
         job.done = true;
         if (agentId) await agentDone(agentId);
@@ -519,7 +549,8 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       }
       // A transfer: the current party's leg ends first (its agent goes to after-call work).
       phase = 'transferring';
-      const released = await host.releaseParty({ call });
+      const released = await ctx.host.releaseParty({ call });
+      partyLeg = null;
       const from = agentId;
       agentId = null;
       number = null;
@@ -534,7 +565,8 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
       } as Handover;
       handovers.push(h);
       job.done = true;
-      const reached = released.calleeGone ? 'calleeGone' : await transferTo(cmd, h);
+      const reached: Reached = released.calleeGone ? 'calleeGone' : await transferTo(cmd, h);
+      if (reached === 'lost') return await lost();
       h.result ??= reached === 'timeout' ? 'noAnswer' : reached;
       if (reached === 'calleeGone') {
         phase = 'ended';
@@ -549,13 +581,7 @@ async function runConnected(start: ConnectedStart): Promise<TransferOutcome> {
     }
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    if (agentId) await agentDone(agentId);
-    const lost: TransferOutcome & TransferHandovers = {
-      kind: 'lost',
-      ...base,
-      ...(handovers.length ? { handovers } : {}),
-    };
-    return lost;
+    return await lost();
   } finally {
     phase = 'ended';
     refuseAll('the call has ended');

@@ -7,6 +7,10 @@
  * found gone and ends as abandoned. The agent answers that second ring, a second agent goes online for the waiting
  * callee, and both end connected with their agents — bridged in Asterisk, the call records say connected with the
  * agent; none is 呼损.
+ * A second drill kills the worker holding a call connected with its agent (two workers, the one whose ARI application
+ * holds the callee's channel is killed): the other adopts the callee's channel and the agent's leg (patch
+ * `connected-adoption`), the two stay bridged (the lost host's bridge, kept by Asterisk), and the in-call controls go
+ * on from the adopter — hold, resume, hang-up — to a connected call record with the adopted recording.
  *
  * Real: the shipped worker entry as separate OS processes (`node dist/activities/worker.js`, built by
  * `npm run build`; the first one killed with SIGKILL), the API in process (HTTP via supertest), Temporal dev server,
@@ -25,7 +29,8 @@
  * the ring of the other.
  *
  * Timing: the callees reach the transfer ~17 s after answering; adoption ~20 s after the kill; the second ring 12 s;
- * the agents talk 6 and 8 s. The drill takes about 75 s (67 s measured, 73 s with set-up). sipp ports: 5950-5999.
+ * the agents talk 6 and 8 s. The drill takes about 75 s (67 s measured, 73 s with set-up); the connected drill
+ * about 55 s (adopted 20 s after the kill: the heartbeat timeout of the wait for the call legs). sipp ports: 5950-5999.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +62,9 @@ const TENANT = uniqueName('tenant');
 const CALLEE_PORT = 5950;
 const TALKER_PORT = 5951;
 const RINGER_PORT = 5952;
+/** An agent phone that answers after 1 s and talks until hung up (the connected-phase drill). */
+const STEADY_PORT = 5953;
+const CONNECTED_CALLEE = '+8613600000953';
 const CALLEES = ['+8613600000950', '+8613600000951', '+8613600000952'];
 
 const dir = mkdtempSync(join(tmpdir(), 'waihu-xfer-crash-'));
@@ -76,6 +84,7 @@ beforeAll(async () => {
   sipps.push(await startCallee('transfer-keys', CALLEE_PORT, [], { cwd: dir }));
   sipps.push(await startCallee('agent-talk-8s', TALKER_PORT));
   sipps.push(await startCallee('agent-late-answer', RINGER_PORT));
+  sipps.push(await startCallee('answer', STEADY_PORT));
   const taskQueue = uniqueName('xfercrash-');
   workerEnv = {
     MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_xfercrash_')}`,
@@ -432,6 +441,159 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
               .map((x) => x.toFixed(1))
               .join(' s, ')} s`,
           ].join('\n'),
+        );
+      }),
+    180_000,
+  );
+  it(
+    'connected: a new worker adopts the callee and the agent’s leg, bridges them again, and the controls go on',
+    () =>
+      withWorkerLogs(async () => {
+        // Two workers from the start (the drill's are done with): whichever holds the call is killed, the other
+        // adopts it. Each has an ARI application of its own, so the callee's channel says which one holds it.
+        for (const w of workers) if (w.running) await w.kill9();
+        const apps = [uniqueName('xfercrashL'), uniqueName('xfercrashR')];
+        const pair = [startWorker('left', { ARI_APP: apps[0]! }), startWorker('right', { ARI_APP: apps[1]! })];
+        await Promise.all(pair.map((w) => w.ready()));
+        const groupRes = await http()
+          .post('/skill-groups')
+          .set(as(MANAGER))
+          .send({ name: 'crash_connected', displayName: '通话中宕机', channel: 'HOTLINE', transferVisible: true });
+        expect(groupRes.status).toBe(201);
+        const group = groupRes.body.id as string;
+        const steady = await agent('steady', group, STEADY_PORT);
+        expect(
+          (await http().put(`/agents/${steady.id}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' })).status,
+        ).toBe(200);
+        const script = demoScript();
+        for (const node of script.kbFlows.flatMap((f) => f.nodes))
+          if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = group;
+        const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
+        const created = await http()
+          .post('/tasks')
+          .set(as(MANAGER))
+          .field(
+            'definition',
+            JSON.stringify({
+              name: '转人工_通话中宕机',
+              workingDays: [1, 2, 3, 4, 5, 6, 7],
+              workingWindows: [{ start: '00:00', end: '23:59' }],
+              timezone: zoneWhereOpenNow(),
+              aiSeats: 1,
+              scriptId,
+            }),
+          )
+          .attach(
+            'file',
+            Buffer.from(`用户号码,用户名称,custName,shopName\n${CONNECTED_CALLEE},客户1,客户1,小王的店`),
+            'list.csv',
+          );
+        expect(created.status).toBe(201);
+        const taskId = created.body.id as string;
+        callPrefix = `${taskId}-`;
+        const attemptId = `${taskId}-0-1`;
+        const leg = `${attemptId}-agent1`;
+        const control = async () => (await http().get(`/calls/${attemptId}/control`).set(as(SUPERVISOR))).body as Row;
+        /** The bridge holding the callee's channel, with its channels. */
+        const bridgeOfCallee = async () =>
+          ((await ari<{ id: string; channels: string[] }[]>('/bridges')) ?? []).find((b) =>
+            b.channels.includes(attemptId),
+          );
+
+        // --- connected with the agent: bridged, talking ---
+        await until(async () => (await control()).phase === 'talking', 'the call to be connected', 60_000, 250);
+        const before = await until(bridgeOfCallee, 'the callee bridged with the agent', 10_000, 100);
+        expect(before.channels.sort()).toEqual([attemptId, leg].sort());
+        const channel = await ari<{ dialplan: { app_data: string } }>(`/channels/${attemptId}`);
+        const hostIndex = apps.indexOf(channel!.dialplan.app_data);
+        expect(hostIndex).toBeGreaterThanOrEqual(0);
+        const [host, survivor] = hostIndex === 0 ? [pair[0]!, pair[1]!] : [pair[1]!, pair[0]!];
+
+        await host.kill9();
+        const killedAt = Date.now();
+        await until(
+          () => /adopted the connected call of a lost host/.test(survivor.output()),
+          'the other worker to adopt the connected call',
+          60_000,
+          250,
+        );
+        const adoptedAt = Date.now();
+        // Both legs are up and bridged together again (the lost host's bridge, or a new one).
+        const after = await until(
+          async () => {
+            const b = await bridgeOfCallee();
+            return b && b.channels.length === 2 ? b : undefined;
+          },
+          'the callee and the agent bridged after the adoption',
+          10_000,
+          100,
+        );
+        expect(after.channels.sort()).toEqual([attemptId, leg].sort());
+        for (const id of [attemptId, leg]) expect(await ari(`/channels/${id}`)).toMatchObject({ state: 'Up' });
+        expect(await control()).toMatchObject({ phase: 'talking', agentId: steady.id });
+
+        // The loop goes on on the adopter: hold (the callee leaves the bridge), resume, then hang up.
+        const held = await http().post(`/calls/${attemptId}/hold`).set(as(SUPERVISOR));
+        expect(held.status).toBe(200);
+        expect(held.body).toMatchObject({ phase: 'held' });
+        expect((await bridgeOfCallee())?.channels ?? []).toEqual([]);
+        const resumed = await http().post(`/calls/${attemptId}/resume`).set(as(SUPERVISOR));
+        expect(resumed.status).toBe(200);
+        expect((await bridgeOfCallee())?.channels.sort()).toEqual([attemptId, leg].sort());
+        const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
+        expect(hung.status).toBe(200);
+        await until(
+          async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
+          'the task to complete',
+          30_000,
+          500,
+        );
+        const rows = (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
+        expect(rows[0]).toMatchObject({
+          attemptId,
+          resultLabel: '呼叫成功',
+          transfer: 'connected',
+          agentId: steady.id,
+          hangupBy: 'AGENT',
+        });
+        const conn = await mongoose.createConnection(config.mongodbUri).asPromise();
+        const record = (await conn.collection('calls').findOne({ _id: attemptId as never })) as Row | null;
+        await conn.close();
+        expect(record).toMatchObject({ state: 'final', code: 'SUCCESS', recording: { name: attemptId } });
+        expect(record?.note).toMatch(/taken over from a lost host while connected/);
+        expect(steady.phone.total).toBe(1);
+        expect((await channelIds()).filter((id) => id.startsWith(callPrefix!))).toEqual([]);
+        // The adopter took the kept bridge down at the end: none of the call's is left.
+        const bridges = (await ari<{ id: string }[]>('/bridges')) ?? [];
+        expect(bridges.filter((b) => b.id.startsWith(attemptId))).toEqual([]);
+        expect((await http().get(`/agents/${steady.id}/state`).set(as(SUPERVISOR))).body).toMatchObject({
+          state: 'AFTER_CALL_WORK',
+        });
+
+        // The history: the patch, the adoption with the agent's leg, the controls on the survivor's host queue.
+        const events =
+          (await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, 0)).fetchHistory()).events ?? [];
+        const scheduled = events
+          .map((e) => e.activityTaskScheduledEventAttributes)
+          .filter((a) => a !== undefined && a !== null)
+          .map((a) => ({
+            name: a.activityType!.name!,
+            queue: a.taskQueue!.name!,
+            input: JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
+          }));
+        const patches = events
+          .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+          .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+        expect(patches).toEqual(expect.arrayContaining(['transfer-adoption', 'call-controls', 'connected-adoption']));
+        const adoptions = scheduled.filter((a) => a.name === 'adoptCall');
+        expect(adoptions.map((a) => a.input.party)).toEqual([{ channelId: leg, agentId: steady.id, mode: 'talk' }]);
+        const hostOf = (w: WorkerProcess) => new RegExp(`^${workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!}@.*-${w.pid}-`);
+        expect(scheduled.filter((a) => a.name === 'hangUpCall').map((a) => a.queue)).toEqual([
+          expect.stringMatching(hostOf(survivor)),
+        ]);
+        console.log(
+          `connected crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the kill ` +
+            `(bridge ${after.id === before.id ? 'kept' : 'new'}: ${after.id})`,
         );
       }),
     180_000,
