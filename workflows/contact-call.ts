@@ -173,6 +173,11 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
               onHostChanged: (hostQueue) => {
                 if (placed.kind === 'answered') placed.hostQueue = hostQueue;
               },
+              // An agent has the callee: the AI seat (the robot's concurrency) is free for the next call while the
+              // person talks. Histories from before kept the seat to the end: patch `free-seat-at-handover`.
+              onConnected: async () => {
+                if (patched('free-seat-at-handover')) await campaign.signal(seatReleaseSignal, contact.index);
+              },
             });
             if (transfer.kind !== 'timeout') break;
             await sayGoodbye(placed.hostQueue, call, settings.timeoutPrompt);

@@ -173,6 +173,8 @@ export type TransferOutcome = (
   startedAt: string;
   /** After a queue timeout, when the robot took the call back (the task's `onQueueTimeout: 'robot'`). */
   backToRobotAt?: string;
+  /** In-call transfers (转接) after the first agent, in order; the outcome's `agentId` is the last agent. */
+  handovers?: Handover[];
   /** Filled in when the call ends: robot time (answer → hand-over), queue wait, human time (agent → end). */
   robotSeconds?: number;
   queueWaitSeconds?: number;
@@ -459,12 +461,6 @@ export interface CallControlState {
   /** The skill group whose queue the call belongs to now. */
   skillGroupId: string;
   handovers: Handover[];
-}
-
-/** Extra account of a controlled transfer, carried in the TransferOutcome the connected phase returns. */
-export interface TransferHandovers {
-  /** Hand-overs in order; the outcome's `agentId` is the last agent who handled the call. */
-  handovers?: Handover[];
 }
 
 export const callControlUpdate = defineUpdate<CallControlState, [CallControlRequest]>('callControl');

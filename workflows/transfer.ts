@@ -35,7 +35,6 @@ import {
   type CallControlRequest,
   type CallControlState,
   type Handover,
-  type TransferHandovers,
   type TransferOutcome,
   type TransferSettings,
   type TurnCallRef,
@@ -63,6 +62,8 @@ export interface TransferInput {
   adoption?: Omit<AdoptCallInput, 'lostHost' | 'hangUp' | 'party'> & { mediaQueue: string };
   /** Told the host queue of a worker that adopted the call: whatever follows the transfer runs there. */
   onHostChanged?: (hostQueue: string) => void;
+  /** A person has the call now (the first agent answered): the robot's part is over (the caller frees its AI seat). */
+  onConnected?: () => Promise<void>;
 }
 
 /** The call's host as the transfer knows it, and the adoption that replaces a lost one. */
@@ -325,6 +326,7 @@ interface ControlJob {
  */
 async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<TransferOutcome> {
   const { input, base } = ctx;
+  await input.onConnected?.();
   const { call, settings } = input;
   const callId = call.attemptId;
   const tenantId = call.tenantId;
@@ -395,7 +397,7 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
       await queueActs.startAfterCallWork({ tenantId, agentId: id, callId });
     }
   };
-  const connected = (endedBy: 'AGENT' | 'USER'): TransferOutcome & TransferHandovers => ({
+  const connected = (endedBy: 'AGENT' | 'USER'): TransferOutcome => ({
     kind: 'connected',
     ...base,
     agentId: lastAgentId,
@@ -416,7 +418,7 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
   };
 
   /** The host is lost (and not adopted): the call ends as lost; its agent, if any, goes to after-call work. */
-  const lost = async (): Promise<TransferOutcome & TransferHandovers> => {
+  const lost = async (): Promise<TransferOutcome> => {
     if (agentId) await agentDone(agentId);
     return { kind: 'lost', ...base, ...(handovers.length ? { handovers } : {}) };
   };
@@ -574,7 +576,7 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
       }
       if (reached === 'timeout') {
         phase = 'ended';
-        const timeout: TransferOutcome & TransferHandovers = { kind: 'timeout', ...base, handovers };
+        const timeout: TransferOutcome = { kind: 'timeout', ...base, handovers };
         return timeout;
       }
       phase = 'talking';

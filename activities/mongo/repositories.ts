@@ -565,6 +565,7 @@ export function toLastAttempt(o: AttemptOutcome): LastAttempt {
         }
       : {}),
     ...(o.agentId ? { agentId: o.agentId } : {}),
+    ...(o.transfer?.handovers?.length ? { handovers: o.transfer.handovers.map((h) => ({ ...h })) } : {}),
     ...(o.amd ? { amd: o.amd.status, amdCause: o.amd.cause } : {}),
   };
 }

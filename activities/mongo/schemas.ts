@@ -22,7 +22,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { CallResultCode, HangupBy } from '../../src/call-result';
 import type { CallingCalendar } from '../../src/calendar';
-import type { RetryPolicy, TaskStatus } from '../../workflows/definitions';
+import type { Handover, RetryPolicy, TaskStatus } from '../../workflows/definitions';
 
 export interface TaskTransferOptions {
   queueTimeoutSeconds?: number;
@@ -102,6 +102,8 @@ export interface LastAttempt {
   agentId?: string;
   /** The transfer's share of the talk time (robot → queue wait → agent). */
   transferSeconds?: { robot?: number; queueWait?: number; human?: number };
+  /** In-call transfers after the first agent (to an agent, a skill group or an external number), in order. */
+  handovers?: Handover[];
   /** Answering-machine detection's verdict (HUMAN, MACHINE, NOTSURE, HANGUP) and app_amd's cause. */
   amd?: string;
   amdCause?: string;

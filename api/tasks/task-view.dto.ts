@@ -9,6 +9,7 @@ import { ImportReportDto } from '../lists/list.dto';
 import { TaskStatisticsViewDto } from './task-statistics.dto';
 import { PeriodDto, RetryDto } from './task.dto';
 import { PageMetaDto } from '../common/page.dto';
+import { HandoverDto } from '../calls/call-control.dto';
 
 const TASK_STATUSES = ['NOT_STARTED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'];
 
@@ -72,7 +73,10 @@ export class CampaignProgressDto {
   dispatched!: number;
   @ApiProperty({ example: 2, description: 'Calls in progress' })
   live!: number;
-  @ApiProperty({ example: 1 })
+  @ApiProperty({
+    example: 1,
+    description: 'Calls holding an AI seat: dialling or with the robot (a call an agent took holds none)',
+  })
   dialling!: number;
   @ApiProperty({ example: 0, description: 'Contacts waiting for a free seat' })
   waitingForSeat!: number;
@@ -198,6 +202,12 @@ export class TaskDetailRowDto {
   transferSeconds?: TransferSecondsDto;
   @ApiPropertyOptional({ example: 'agent_1001' })
   agentId?: string;
+  @ApiPropertyOptional({
+    type: [HandoverDto],
+    description:
+      '转接 in the call after the first agent, in order (external numbers masked unless full numbers are shown)',
+  })
+  handovers?: HandoverDto[];
   @ApiPropertyOptional({
     example: 'HUMAN',
     description: 'Answering-machine detection: HUMAN, MACHINE, NOTSURE, HANGUP',

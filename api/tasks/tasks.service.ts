@@ -497,6 +497,13 @@ export class TasksService {
             ...(c.last.tags?.length ? { tags: c.last.tags } : {}),
             ...(c.last.transfer ? { transfer: c.last.transfer, transferSeconds: c.last.transferSeconds } : {}),
             ...(c.last.agentId ? { agentId: c.last.agentId } : {}),
+            ...(c.last.handovers?.length
+              ? {
+                  handovers: c.last.handovers.map((h) =>
+                    h.number && !fullNumbers ? { ...h, number: maskPhone(h.number) } : { ...h },
+                  ),
+                }
+              : {}),
             ...(c.last.amd ? { answeringMachine: c.last.amd, answeringMachineCause: c.last.amdCause } : {}),
             hangupBy: c.last.hangupBy,
             startedAt: c.last.startedAt,

@@ -326,6 +326,18 @@ describe('in-call controls on real agent phones', () => {
       500,
     );
     expect(call).toMatchObject({ attemptId, agentId: first.id, skillGroupId: groupA, handovers: [] });
+    // A person has the callee: the robot's AI seat is free again while the call goes on.
+    const progress = await until(
+      async () => {
+        const t = await http().get(`/tasks/${taskId}`).set(as(MANAGER));
+        const p = t.body.progress as Row | undefined;
+        return p && p.dialling === 0 ? p : undefined;
+      },
+      'the AI seat to be freed at the hand-over',
+      10_000,
+      250,
+    );
+    expect(progress).toMatchObject({ live: 1, dialling: 0, finished: 0 });
     await watchPlaybacks(attemptId);
     expect(await bridged(attemptId)).toEqual(expect.arrayContaining([attemptId, `${attemptId}-agent1`]));
     // Another agent's key does not reach it.
@@ -378,6 +390,10 @@ describe('in-call controls on real agent phones', () => {
     const [row] = await finished(taskId);
     expect((await bridgesOf(`${taskId}-0-1`)).size).toBe(0); // no bridge left behind
     expect(row).toMatchObject({ attemptId, transfer: 'connected', agentId: second.id, hangupBy: 'AGENT' });
+    // The detail row keeps the hand-over too (ListTaskDetail, from the stored result).
+    expect(row!.handovers).toEqual([
+      expect.objectContaining({ fromAgentId: first.id, to: 'agent', agentId: second.id, by: 'agent' }),
+    ]);
     expect(await stateOf(second.id)).toMatchObject({ state: 'AFTER_CALL_WORK', reservation: null });
     const result = await contactResult(taskId, 'agent');
     expect(result.final?.transfer).toMatchObject({
@@ -479,6 +495,14 @@ describe('in-call controls on real agent phones', () => {
     const [row] = await finished(taskId);
     expect((await bridgesOf(`${taskId}-0-1`)).size).toBe(0); // no bridge left behind
     expect(row).toMatchObject({ attemptId, transfer: 'connected', agentId: sup2.id, hangupBy: 'AGENT' });
+    // The detail row lists the four hand-overs; the external number is shown in full to a manager.
+    expect((row!.handovers as Row[]).map((h) => [h.to, h.result])).toEqual([
+      ['agent', 'noAnswer'],
+      ['skillGroup', 'connected'],
+      ['skillGroup', 'connected'],
+      ['number', 'connected'],
+    ]);
+    expect((row!.handovers as Row[])[3]).toMatchObject({ number: EXTERNAL_NUMBER });
     const result = await contactResult(taskId, 'supervisor');
     expect(result.final?.transfer).toMatchObject({
       kind: 'connected',
@@ -512,6 +536,7 @@ describe('in-call controls on real agent phones', () => {
       hangupBy: 'AGENT',
     });
     expect(brief.phone.total).toBe(1);
+    expect(row).not.toHaveProperty('handovers');
     expect(await stateOf(brief.id)).toMatchObject({ state: 'AFTER_CALL_WORK', reservation: null });
     const result = await contactResult(taskId, 'plain');
     expect(result.final?.transfer).toMatchObject({ kind: 'connected', agentId: brief.id, endedBy: 'AGENT' });
