@@ -90,6 +90,10 @@ export interface MediaActivityDeps {
   heartbeatMs?: number;
 }
 
+/** How ringing a person for a call ended (ringAgent, dialExternal). */
+export type RingResult =
+  { answered: true; at: string } | { answered: false; reason: 'noAnswer' | 'rejected' | 'calleeGone' | 'failed' };
+
 /** Longest-prefix route of an E.164 number to the SIP peer that should receive the INVITE. */
 export function routeFor(phone: string, routes: readonly SipRoute[], fallback: string): string {
   let best: SipRoute | undefined;
@@ -516,6 +520,57 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     };
   }
 
+  /**
+   * Ring a person for a call (an agent's phone, or an external number): originate the leg, wait for its answer, its
+   * end or the callee's hang-up. Answered: the leg becomes the call's connected party (`party`: the agent id, or
+   * `tel:<number>`). Busy (17) or declined (21) is a rejection; anything else (19 no answer, the originate timeout) a
+   * miss; an originate that failed outright is `failed`.
+   */
+  async function ringParty(
+    call: LiveCall,
+    leg: {
+      party: string;
+      channelId: string;
+      endpoint: string;
+      ringSeconds: number;
+      callerId?: string;
+      variables?: Record<string, string>;
+    },
+  ): Promise<RingResult> {
+    if (call.session.destroyedInfo) return { answered: false, reason: 'calleeGone' };
+    let session: ChannelSession;
+    try {
+      session = await ari.originate({
+        channelId: leg.channelId,
+        endpoint: leg.endpoint,
+        timeoutSeconds: leg.ringSeconds,
+        ...(leg.callerId ? { callerId: leg.callerId } : {}),
+        ...(leg.variables ? { variables: leg.variables } : {}),
+      });
+    } catch (err) {
+      logger.warn({ attemptId: call.input.attemptId, party: leg.party, err }, 'ringing a party: originate failed');
+      return { answered: false, reason: 'failed' };
+    }
+    const first = await withHeartbeat(
+      Promise.race([
+        session.answered.then(() => 'answered' as const),
+        session.destroyed.then(() => 'gone' as const),
+        call.session.destroyed.then(() => 'calleeGone' as const),
+      ]),
+      session,
+    );
+    if (first === 'answered') {
+      call.agent = { agentId: leg.party, session };
+      return { answered: true, at: iso(session.answeredAt ?? now()) };
+    }
+    if (first === 'calleeGone') {
+      await ari.hangup(session);
+      return { answered: false, reason: 'calleeGone' };
+    }
+    const cause = session.destroyedInfo?.cause;
+    return { answered: false, reason: cause === 17 || cause === 21 ? 'rejected' : 'noAnswer' };
+  }
+
   /** Heartbeat until `p` settles; a cancelled activity just stops waiting (the call goes on). */
   async function watching<T>(p: Promise<T>): Promise<T> {
     const ctx = Context.current();
@@ -870,49 +925,22 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       agent: AgentOffer;
       ringSeconds: number;
       n: number;
-    }): Promise<
-      { answered: true; at: string } | { answered: false; reason: 'noAnswer' | 'rejected' | 'calleeGone' | 'failed' }
-    > {
+    }): Promise<RingResult> {
       const call = liveCall(req.call);
-      if (call.session.destroyedInfo) return { answered: false, reason: 'calleeGone' };
-      let agent: ChannelSession;
-      try {
-        agent = await ari.originate({
-          channelId: `${call.input.attemptId}-agent${req.n}`,
-          endpoint: `PJSIP/${req.agent.endpoint}`,
-          timeoutSeconds: req.ringSeconds,
-          callerId: call.input.phone,
-          ...(req.agent.autoAnswerSeconds !== null
-            ? {
-                variables: {
-                  'PJSIP_HEADER(add,Call-Info)': `<sip:waihu>;answer-after=${req.agent.autoAnswerSeconds}`,
-                },
-              }
-            : {}),
-        });
-      } catch (err) {
-        logger.warn({ attemptId: call.input.attemptId, agentId: req.agent.agentId, err }, 'agent originate failed');
-        return { answered: false, reason: 'failed' };
-      }
-      const first = await withHeartbeat(
-        Promise.race([
-          agent.answered.then(() => 'answered' as const),
-          agent.destroyed.then(() => 'agentGone' as const),
-          call.session.destroyed.then(() => 'calleeGone' as const),
-        ]),
-        agent,
-      );
-      if (first === 'answered') {
-        call.agent = { agentId: req.agent.agentId, session: agent };
-        return { answered: true, at: iso(agent.answeredAt ?? now()) };
-      }
-      if (first === 'calleeGone') {
-        await ari.hangup(agent);
-        return { answered: false, reason: 'calleeGone' };
-      }
-      const cause = agent.destroyedInfo?.cause;
-      // Busy (17) or declined (21) is a rejection; anything else (19 no answer, the originate timeout) a miss.
-      return { answered: false, reason: cause === 17 || cause === 21 ? 'rejected' : 'noAnswer' };
+      return ringParty(call, {
+        party: req.agent.agentId,
+        channelId: `${call.input.attemptId}-agent${req.n}`,
+        endpoint: `PJSIP/${req.agent.endpoint}`,
+        ringSeconds: req.ringSeconds,
+        callerId: call.input.phone,
+        ...(req.agent.autoAnswerSeconds !== null
+          ? {
+              variables: {
+                'PJSIP_HEADER(add,Call-Info)': `<sip:waihu>;answer-after=${req.agent.autoAnswerSeconds}`,
+              },
+            }
+          : {}),
+      });
     },
 
     /**
@@ -1132,41 +1160,15 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       number: string;
       ringSeconds: number;
       n: number;
-    }): Promise<
-      { answered: true; at: string } | { answered: false; reason: 'noAnswer' | 'rejected' | 'calleeGone' | 'failed' }
-    > {
+    }): Promise<RingResult> {
       const call = liveCall(req.call);
-      if (call.session.destroyedInfo) return { answered: false, reason: 'calleeGone' };
-      let leg: ChannelSession;
-      try {
-        leg = await ari.originate({
-          channelId: `${call.input.attemptId}-ext${req.n}`,
-          endpoint: dialEndpoint(req.number, deps),
-          timeoutSeconds: req.ringSeconds,
-          ...(call.input.callerNumber ? { callerId: call.input.callerNumber } : {}),
-        });
-      } catch (err) {
-        logger.warn({ attemptId: call.input.attemptId, err }, 'external transfer: originate failed');
-        return { answered: false, reason: 'failed' };
-      }
-      const first = await withHeartbeat(
-        Promise.race([
-          leg.answered.then(() => 'answered' as const),
-          leg.destroyed.then(() => 'gone' as const),
-          call.session.destroyed.then(() => 'calleeGone' as const),
-        ]),
-        leg,
-      );
-      if (first === 'answered') {
-        call.agent = { agentId: `tel:${req.number}`, session: leg };
-        return { answered: true, at: iso(leg.answeredAt ?? now()) };
-      }
-      if (first === 'calleeGone') {
-        await ari.hangup(leg);
-        return { answered: false, reason: 'calleeGone' };
-      }
-      const cause = leg.destroyedInfo?.cause;
-      return { answered: false, reason: cause === 17 || cause === 21 ? 'rejected' : 'noAnswer' };
+      return ringParty(call, {
+        party: `tel:${req.number}`,
+        channelId: `${call.input.attemptId}-ext${req.n}`,
+        endpoint: dialEndpoint(req.number, deps),
+        ringSeconds: req.ringSeconds,
+        ...(call.input.callerNumber ? { callerId: call.input.callerNumber } : {}),
+      });
     },
   };
 }

@@ -20,21 +20,15 @@ import { tmpdir } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import request from 'supertest';
-import { loadConfig, type Config } from '../../config/config';
-import { createLogger } from '../../activities/logger';
 import { quietly } from '../../activities/ari/ari-adapter';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { contactWorkflowId } from '../../src/ids';
-import { demoScript } from '../../src/script/demo';
 import type { ContactCallResult } from '../../workflows/definitions';
 import { TrunkObserver } from '../support/asterisk';
-import { zoneWhereOpenNow } from '../support/calendar';
 import { writeKeySequence } from '../support/dtmf-pcap';
-import { approvedScript } from '../support/scripts';
 import { uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { startStack, type Stack } from '../support/stack';
+import { transferKit } from '../support/transfer-kit';
 import { until } from '../support/wait';
 
 const MANAGER = 'call-controls-manager-key-01';
@@ -57,13 +51,19 @@ let agents: INestApplication;
 let ari: AriClient;
 const sipps: SippCallee[] = [];
 const observers: TrunkObserver[] = [];
-const extraApis: { app: INestApplication; ports: AppPorts }[] = [];
+const kit = transferKit({
+  app: () => app,
+  config: () => stack.config,
+  tenant: TENANT,
+  manager: MANAGER,
+  supervisor: SUPERVISOR,
+});
+const { as, http, skillGroup, online, stateOf } = kit;
 /** Playback events on the channels the test watches (its own ARI application subscribes to them). */
 const playbacks: { channel: string; type: 'started' | 'finished'; id: string; media: string }[] = [];
+/** Agent-role keys of the agents created so far (key → agent id). */
 const keys: Record<string, string> = {};
 
-const as = (key: string) => ({ Authorization: `Bearer ${key}` });
-const http = (a: INestApplication = app) => request(a.getHttpServer());
 type Row = Record<string, unknown>;
 
 beforeAll(async () => {
@@ -102,103 +102,26 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const o of observers) o.close();
   ari?.stop();
-  for (const a of extraApis) {
-    await a.app.close();
-    await closePorts(a.ports);
-  }
+  await kit.close();
   await stack?.close();
   stopCallees(sipps);
 }, 60_000);
 
-async function skillGroup(name: string): Promise<string> {
-  const res = await http()
-    .post('/skill-groups')
-    .set(as(MANAGER))
-    .send({ name, displayName: `${name}组`, channel: 'HOTLINE', transferVisible: true });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
-
 /** An agent of the group with a phone (the shared sipp UAS), an agent-role key and an observer of its phone. */
 async function agent(name: string, groupId: string, port = AGENT_PHONES_PORT) {
-  const res = await http()
-    .post('/agents')
-    .set(as(MANAGER))
-    .send({
-      loginName: `${name}@example.com`,
-      realName: name,
-      displayName: name,
-      skillGroupIds: [groupId],
-      phoneAddress: `127.0.0.1:${port}`,
-    });
-  expect(res.status).toBe(201);
-  const id = res.body.id as string;
-  const phone = await TrunkObserver.start(stack.config.ari, uniqueName('ctlobs'), `PJSIP/agent-${id}`);
-  observers.push(phone);
-  keys[id] = `agent-${name}-key-${uniqueName('')}`;
-  return { id, phone, key: keys[id] };
-}
-
-async function online(agentId: string): Promise<void> {
-  const res = await http().put(`/agents/${agentId}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' });
-  expect(res.status).toBe(200);
+  const a = await kit.agent(name, groupId, port);
+  const key = `agent-${name}-key-${uniqueName('')}`;
+  keys[key] = a.id;
+  return { ...a, key };
 }
 
 /** A second API on the same servers whose keys include `agent@<id>` keys of the agents created so far. */
-async function agentApi(): Promise<INestApplication> {
-  const parsed = loadConfig({
-    API_KEYS: Object.entries(keys)
-      .map(([id, key]) => `${key}:${TENANT}:agent@${id}`)
-      .join(','),
-  }).api.keys;
-  const config: Config = { ...stack.config, api: { ...stack.config.api, keys: [...stack.config.api.keys, ...parsed] } };
-  const ports = await openPorts(config, createLogger('warn', 'agent-api'));
-  const a = await createApp(ports);
-  await a.init();
-  extraApis.push({ app: a, ports });
-  return a;
-}
+const agentApi = () => kit.agentApi(keys);
 
-async function startTask(name: string, groupId: string, phone: string): Promise<string> {
-  const script = demoScript();
-  for (const node of script.kbFlows.flatMap((f) => f.nodes))
-    if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = groupId;
-  const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
-  const csv = ['用户号码,用户名称,custName,shopName', `${phone},客户1,客户1,小王的店`];
-  const task = await http()
-    .post('/tasks')
-    .set(as(MANAGER))
-    .field(
-      'definition',
-      JSON.stringify({
-        name,
-        workingDays: [1, 2, 3, 4, 5, 6, 7],
-        workingWindows: [{ start: '00:00', end: '23:59' }],
-        timezone: zoneWhereOpenNow(),
-        aiSeats: 1,
-        scriptId,
-      }),
-    )
-    .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
-  expect(task.status).toBe(201);
-  return task.body.id as string;
-}
+const startTask = (name: string, groupId: string, phone: string) => kit.startTask(name, groupId, [phone]);
 
-async function finished(taskId: string): Promise<Row[]> {
-  await until(
-    async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
-    `task ${taskId} to complete`,
-    60_000,
-    500,
-  );
-  return (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
-}
+const finished = (taskId: string) => kit.finished(taskId, 60_000);
 
-async function stateOf(agentId: string): Promise<Row> {
-  return (await http().get(`/agents/${agentId}/state`).set(as(SUPERVISOR))).body as Row;
-}
-
-/** The call's bridges as Asterisk has them (`<attemptId>-bridge-<leg>`): id → channels. */
 async function bridgesOf(attemptId: string): Promise<Map<string, string[]>> {
   const all = await ari.bridges.list();
   return new Map(

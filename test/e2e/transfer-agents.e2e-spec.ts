@@ -21,21 +21,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
-import { loadConfig, type Config } from '../../config/config';
-import { createLogger } from '../../activities/logger';
+import type request from 'supertest';
 import { readWavInfo, type WavInfo } from '../../activities/telephony/wav';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { demoScript } from '../../src/script/demo';
 import type { MainFlow, Script } from '../../src/script/model';
-import { TrunkObserver } from '../support/asterisk';
-import { zoneWhereOpenNow } from '../support/calendar';
 import { writeKeySequence } from '../support/dtmf-pcap';
 import { problemFields } from '../support/problems';
 import { approvedScript } from '../support/scripts';
 import { uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type Behaviour, type SippCallee } from '../support/sipp';
 import { startStack, type Stack } from '../support/stack';
+import { transferKit } from '../support/transfer-kit';
 import { sleep, until } from '../support/wait';
 
 const MANAGER = 'xfer-agents-manager-key-0123';
@@ -52,8 +48,14 @@ const CALLEE_TONE_HZ = 1800;
 let stack: Stack;
 let app: INestApplication;
 const sipps: SippCallee[] = [];
-const observers: TrunkObserver[] = [];
-const extraApis: { app: INestApplication; ports: AppPorts }[] = [];
+const kit = transferKit({
+  app: () => app,
+  config: () => stack.config,
+  tenant: TENANT,
+  manager: MANAGER,
+  supervisor: SUPERVISOR,
+});
+const { as, http, skillGroup, online, agentApi, startTask, finished, stateOf } = kit;
 
 // ---- RTP captures of tones: the voices the recording check recognises ----
 
@@ -142,122 +144,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const o of observers) o.close();
-  for (const a of extraApis) {
-    // The event stream's keep-alive socket would hold the server open.
-    (a.app.getHttpServer() as Server).closeAllConnections();
-    await a.app.close();
-    await closePorts(a.ports);
-  }
+  await kit.close();
   await stack?.close();
   stopCallees(sipps);
 }, 60_000);
 
-const as = (key: string) => ({ Authorization: `Bearer ${key}` });
-const http = (a: INestApplication = app) => request(a.getHttpServer());
 type Row = Record<string, unknown>;
-
-async function skillGroup(name: string): Promise<string> {
-  const res = await http()
-    .post('/skill-groups')
-    .set(as(MANAGER))
-    .send({ name, displayName: `${name}组`, channel: 'HOTLINE', transferVisible: true });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
 
 /** An agent of the group whose phone is a sipp UAS (`behaviour`) on `port`; none = nothing answers there. */
 async function agent(name: string, groupId: string, port: number, behaviour?: Behaviour, dir?: string) {
   if (behaviour) sipps.push(await startCallee(behaviour, port, [], dir ? { cwd: dir } : {}));
-  const res = await http()
-    .post('/agents')
-    .set(as(MANAGER))
-    .send({
-      loginName: `${name}@example.com`,
-      realName: name,
-      displayName: name,
-      skillGroupIds: [groupId],
-      phoneAddress: `127.0.0.1:${port}`,
-    });
-  expect(res.status).toBe(201);
-  const id = res.body.id as string;
-  const phone = await TrunkObserver.start(stack.config.ari, uniqueName('agentobs'), `PJSIP/agent-${id}`);
-  observers.push(phone);
-  return { id, phone };
-}
-
-async function online(agentId: string): Promise<void> {
-  const res = await http().put(`/agents/${agentId}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' });
-  expect(res.status).toBe(200);
-}
-
-/** A second API on the same servers whose keys include `agent@<id>` keys for these agents (key → agent id). */
-async function agentApi(keys: Record<string, string>): Promise<INestApplication> {
-  const parsed = loadConfig({
-    API_KEYS: Object.entries(keys)
-      .map(([key, id]) => `${key}:${TENANT}:agent@${id}`)
-      .join(','),
-  }).api.keys;
-  const config: Config = { ...stack.config, api: { ...stack.config.api, keys: [...stack.config.api.keys, ...parsed] } };
-  const ports = await openPorts(config, createLogger('warn', 'agent-api'));
-  const a = await createApp(ports);
-  await a.init();
-  extraApis.push({ app: a, ports });
-  return a;
-}
-
-/**
- * Start a task of the demo script (its transfer pointed at the group) for these numbers; returns its id. `extra`
- * adds to the task's definition, `edit` changes the script before it is approved.
- */
-async function startTask(
-  name: string,
-  groupId: string,
-  phones: string[],
-  extra: Row = {},
-  edit: (s: Script) => void = () => undefined,
-): Promise<string> {
-  const script = demoScript();
-  for (const node of script.kbFlows.flatMap((f) => f.nodes))
-    if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = groupId;
-  edit(script);
-  const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
-  const csv = [
-    '用户号码,用户名称,custName,shopName',
-    ...phones.map((p, i) => `${p},客户${i + 1},客户${i + 1},小王的店`),
-  ];
-  const task = await http()
-    .post('/tasks')
-    .set(as(MANAGER))
-    .field(
-      'definition',
-      JSON.stringify({
-        name,
-        workingDays: [1, 2, 3, 4, 5, 6, 7],
-        workingWindows: [{ start: '00:00', end: '23:59' }],
-        timezone: zoneWhereOpenNow(),
-        aiSeats: phones.length,
-        scriptId,
-        ...extra,
-      }),
-    )
-    .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
-  expect(task.status).toBe(201);
-  return task.body.id as string;
-}
-
-async function finished(taskId: string, timeoutMs = 120_000): Promise<Row[]> {
-  await until(
-    async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
-    `task ${taskId} to complete`,
-    timeoutMs,
-    1000,
-  );
-  return (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
-}
-
-async function stateOf(agentId: string): Promise<Row> {
-  return (await http().get(`/agents/${agentId}/state`).set(as(SUPERVISOR))).body as Row;
+  return kit.agent(name, groupId, port);
 }
 
 /** Server-sent events of one stream, collected until `stop()`. */

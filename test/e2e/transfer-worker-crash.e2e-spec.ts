@@ -43,15 +43,12 @@ import { createLogger } from '../../activities/logger';
 import { readWavInfo } from '../../activities/telephony/wav';
 import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import type { Config } from '../../config/config';
-import { demoScript } from '../../src/script/demo';
 import { contactWorkflowId, queueWorkflowId } from '../../src/ids';
 import { queueProgressQuery, type QueueProgress } from '../../workflows/definitions';
-import { TrunkObserver } from '../support/asterisk';
-import { zoneWhereOpenNow } from '../support/calendar';
 import { writeKeySequence } from '../support/dtmf-pcap';
-import { approvedScript } from '../support/scripts';
 import { servers, testConfig, uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
+import { transferKit } from '../support/transfer-kit';
 import { sleep, until } from '../support/wait';
 import { assertWorkerBuilt, WorkerProcess } from '../support/worker-process';
 
@@ -70,7 +67,13 @@ const CALLEES = ['+8613600000950', '+8613600000951', '+8613600000952'];
 const dir = mkdtempSync(join(tmpdir(), 'waihu-xfer-crash-'));
 const sipps: SippCallee[] = [];
 const workers: WorkerProcess[] = [];
-const observers: TrunkObserver[] = [];
+const kit = transferKit({
+  app: () => app,
+  config: () => config,
+  tenant: TENANT,
+  manager: MANAGER,
+  supervisor: SUPERVISOR,
+});
 let config: Config;
 let workerEnv: Record<string, string>;
 let ports: AppPorts;
@@ -120,7 +123,7 @@ afterAll(async () => {
     for (const id of await channelIds().catch(() => [])) if (id.startsWith(callPrefix)) await hangupChannel(id);
   }
   stopCallees(sipps);
-  for (const o of observers) o.close();
+  await kit.close();
   await temporal?.connection.close();
   await app?.close();
   if (ports) {
@@ -183,25 +186,6 @@ async function queueOf(group: string): Promise<QueueProgress> {
   return temporal!.client.workflow.getHandle(queueWorkflowId(TENANT, group)).query(queueProgressQuery);
 }
 
-/** An agent of the group whose phone is the sipp UAS on `port`, with Asterisk's count of its phone's channels. */
-async function agent(name: string, group: string, port: number) {
-  const res = await http()
-    .post('/agents')
-    .set(as(MANAGER))
-    .send({
-      loginName: `${name}@example.com`,
-      realName: name,
-      displayName: name,
-      skillGroupIds: [group],
-      phoneAddress: `127.0.0.1:${port}`,
-    });
-  expect(res.status).toBe(201);
-  const id = res.body.id as string;
-  const phone = await TrunkObserver.start(config.ari, uniqueName('xfercrashobs'), `PJSIP/agent-${id}`);
-  observers.push(phone);
-  return { id, phone };
-}
-
 describe('transfer crash drill: kill -9 the worker holding a queued callee and a ringing offer', () => {
   it(
     'a new worker adopts the calls: queued stays queued, ringing is rung again (both end connected), gone is abandoned',
@@ -211,45 +195,13 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         const first = startWorker('first');
         await first.ready();
 
-        const groupRes = await http()
-          .post('/skill-groups')
-          .set(as(MANAGER))
-          .send({ name: 'crash', displayName: '演练组', channel: 'HOTLINE', transferVisible: true });
-        expect(groupRes.status).toBe(201);
-        const group = groupRes.body.id as string;
+        const group = await kit.skillGroup('crash');
         // The first agent (online from the start) has a phone that rings 12 s before it answers; the second comes
         // online only after the crash.
-        const ringer = await agent('ringer', group, RINGER_PORT);
-        const talker = await agent('talker', group, TALKER_PORT);
-        expect(
-          (await http().put(`/agents/${ringer.id}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' })).status,
-        ).toBe(200);
-
-        const script = demoScript();
-        for (const node of script.kbFlows.flatMap((f) => f.nodes))
-          if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = group;
-        const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
-        const csv = [
-          '用户号码,用户名称,custName,shopName',
-          ...CALLEES.map((p, i) => `${p},客户${i + 1},客户${i + 1},小王的店`),
-        ];
-        const created = await http()
-          .post('/tasks')
-          .set(as(MANAGER))
-          .field(
-            'definition',
-            JSON.stringify({
-              name: '转人工_宕机演练',
-              workingDays: [1, 2, 3, 4, 5, 6, 7],
-              workingWindows: [{ start: '00:00', end: '23:59' }],
-              timezone: zoneWhereOpenNow(),
-              aiSeats: CALLEES.length,
-              scriptId,
-            }),
-          )
-          .attach('file', Buffer.from(csv.join('\n'), 'utf8'), 'list.csv');
-        expect(created.status).toBe(201);
-        const taskId = created.body.id as string;
+        const ringer = await kit.agent('ringer', group, RINGER_PORT);
+        const talker = await kit.agent('talker', group, TALKER_PORT);
+        await kit.online(ringer.id);
+        const taskId = await kit.startTask('转人工_宕机演练', group, CALLEES);
         callPrefix = `${taskId}-`;
 
         // --- both callees transferred: one offered to the ringer (its phone ringing), the other waiting ---
@@ -455,41 +407,10 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         const apps = [uniqueName('xfercrashL'), uniqueName('xfercrashR')];
         const pair = [startWorker('left', { ARI_APP: apps[0]! }), startWorker('right', { ARI_APP: apps[1]! })];
         await Promise.all(pair.map((w) => w.ready()));
-        const groupRes = await http()
-          .post('/skill-groups')
-          .set(as(MANAGER))
-          .send({ name: 'crash_connected', displayName: '通话中宕机', channel: 'HOTLINE', transferVisible: true });
-        expect(groupRes.status).toBe(201);
-        const group = groupRes.body.id as string;
-        const steady = await agent('steady', group, STEADY_PORT);
-        expect(
-          (await http().put(`/agents/${steady.id}/state`).set(as(SUPERVISOR)).send({ state: 'ONLINE' })).status,
-        ).toBe(200);
-        const script = demoScript();
-        for (const node of script.kbFlows.flatMap((f) => f.nodes))
-          if (node.kind === 'jump' && node.action.type === 'transfer') node.action.skillGroupId = group;
-        const { id: scriptId } = await approvedScript(app, { manager: MANAGER, supervisor: SUPERVISOR }, script);
-        const created = await http()
-          .post('/tasks')
-          .set(as(MANAGER))
-          .field(
-            'definition',
-            JSON.stringify({
-              name: '转人工_通话中宕机',
-              workingDays: [1, 2, 3, 4, 5, 6, 7],
-              workingWindows: [{ start: '00:00', end: '23:59' }],
-              timezone: zoneWhereOpenNow(),
-              aiSeats: 1,
-              scriptId,
-            }),
-          )
-          .attach(
-            'file',
-            Buffer.from(`用户号码,用户名称,custName,shopName\n${CONNECTED_CALLEE},客户1,客户1,小王的店`),
-            'list.csv',
-          );
-        expect(created.status).toBe(201);
-        const taskId = created.body.id as string;
+        const group = await kit.skillGroup('crash_connected');
+        const steady = await kit.agent('steady', group, STEADY_PORT);
+        await kit.online(steady.id);
+        const taskId = await kit.startTask('转人工_通话中宕机', group, [CONNECTED_CALLEE]);
         callPrefix = `${taskId}-`;
         const attemptId = `${taskId}-0-1`;
         const leg = `${attemptId}-agent1`;
