@@ -2,7 +2,7 @@
  * One contact's life in a campaign (workflow id `task/{taskId}/contact/{index}`): wait for an opening in the
  * contact's own calendar, ask the campaign for a seat, dial, give the seat back, record the outcome, redial per the
  * task's retry policy, and finally tell the campaign the contact is done. Its history is the contact's whole story;
- * the robot's dialog and the transfer to an agent will run here too, turn by turn.
+ * the robot's dialog and the transfer to an agent (workflows/robot-dialog, workflows/transfer) run here too, turn by turn.
  *
  * The dial runs on the media task queue (the processes holding an ARI connection) and re-checks the calendar just
  * before originating, so a late activity never rings a phone in a closed period.
@@ -138,7 +138,7 @@ export async function contactCallWorkflow(input: ContactCallInput): Promise<Cont
         };
         placed = await dial(media.placeCall, place);
         if (placed.kind === 'answered' && task.script) {
-          // The robot's dialog runs here, turn by turn; the seat stays taken until the call has ended.
+          // The robot's dialog runs here, turn by turn; the seat stays taken until the call ends or an agent has it.
           showStatus('IN_CALL');
           let run = await runDialog({
             hostQueue: placed.hostQueue,
