@@ -11,9 +11,8 @@ import { createAgentDirectory, type AgentDirectory } from '../../activities/agen
 import { agentEndpoint, removeAgentPhone, syncAgentPhonesToAsterisk } from '../../activities/agents/agent-phones';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createLogger } from '../../activities/logger';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
-import { loadConfig } from '../../config/config';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, apiTestAppWithKeys, apiTestConfig, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { sleep } from '../support/wait';
 import { problemFields as fields } from '../support/problems';
@@ -27,8 +26,7 @@ const OTHER = 'agents-other-tenant-key-0123';
 const TENANT = uniqueName('agents');
 const OTHER_TENANT = uniqueName('agents-other');
 
-const config = testConfig({
-  MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_agents_')}`,
+const config = apiTestConfig('agents', {
   API_KEYS: [
     `${ADMIN}:${TENANT}:admin`,
     `${MANAGER}:${TENANT}:manager`,
@@ -42,18 +40,15 @@ const ariAuth = {
   authorization: `Basic ${Buffer.from(`${config.ari.username}:${config.ari.password}`).toString('base64')}`,
 };
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 let directory: AgentDirectory;
 let phone: SippCallee | undefined;
 const createdAgents = new Set<string>();
 const closers: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  ports = await openPorts(config, logger);
-  app = await createApp(ports);
-  await app.init();
-  directory = createAgentDirectory({ agents: ports.repos.agents });
+  api = await apiTestApp('agents', { config, logger });
+  directory = createAgentDirectory({ agents: api.ports.repos.agents });
   phone = await startCallee('answer', PHONE_PORT);
 }, 60_000);
 
@@ -64,15 +59,11 @@ afterAll(async () => {
   for (const id of createdAgents) await removeAgentPhone(ari.ari, id);
   await ari.close();
   stopCallees(phone ? [phone] : []);
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
+  await api?.close();
 });
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const problems = (res: request.Response) =>
   (res.body as { errors?: { field: string; row?: number; value?: string; reason: string }[] }).errors ?? [];
 
@@ -352,10 +343,10 @@ describe('agents', () => {
     // Asterisk restarted (its memory wizard forgot the phone): the start-up sync puts it back, idempotently.
     await removeAgentPhone(ari.ari, a.id);
     expect((await ariGet(`/endpoints/PJSIP/${id}`)).status).toBe(404);
-    const synced = await syncAgentPhonesToAsterisk(ari.ari, await ports.repos.agents.allAgentPhones());
+    const synced = await syncAgentPhonesToAsterisk(ari.ari, await api.ports.repos.agents.allAgentPhones());
     expect(synced.failed).toEqual([]);
     expect((await ariGet(`/endpoints/PJSIP/${id}`)).status).toBe(200);
-    await syncAgentPhonesToAsterisk(ari.ari, await ports.repos.agents.allAgentPhones());
+    await syncAgentPhonesToAsterisk(ari.ari, await api.ports.repos.agents.allAgentPhones());
     expect(await aorContacts(id)).toEqual(['sip:127.0.0.1:5751']);
 
     await http().delete(`/agents/${a.id}`).set(auth()).expect(204);
@@ -386,7 +377,7 @@ describe('agents', () => {
     ]);
     // Nothing was written: no agent, and no endpoint for the good first row.
     expect(((await http().get('/agents').set(auth())).body as { total: number }).total).toBe(before.total);
-    expect((await ports.repos.agents.agentsByLoginName(TENANT, ['zhao@example.com'])).length).toBe(0);
+    expect((await api.ports.repos.agents.agentsByLoginName(TENANT, ['zhao@example.com'])).length).toBe(0);
 
     const secondPass = await http()
       .post('/agents/import')
@@ -566,15 +557,9 @@ describe('agent states', () => {
 describe('an agent changing its own state through ChangeAgentState', () => {
   /** A second app on the same database whose keys are bound to agents created above (ids are known only now). */
   async function agentApp(keys: string[]): Promise<INestApplication> {
-    const parsed = loadConfig({ API_KEYS: keys.join(',') }).api.keys;
-    const p = await openPorts({ ...config, api: { ...config.api, keys: [...config.api.keys, ...parsed] } }, logger);
-    const a = await createApp(p);
-    await a.init();
-    closers.push(async () => {
-      await a.close();
-      await closePorts(p);
-    });
-    return a;
+    const a = await apiTestAppWithKeys(config, keys, logger);
+    closers.push(() => a.close());
+    return a.app;
   }
 
   it('lets an agent key change its own agent’s state, 403 for any other agent, 404 across tenants', async () => {

@@ -8,13 +8,11 @@
  * - exports mask numbers for auditors, keep them for managers, and neutralise formula cells;
  * - another tenant's call is a 404; `/metrics` needs METRICS_TOKEN when it is set.
  */
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
+import type request from 'supertest';
 import { createCampaignActivities } from '../../activities/campaign-activities';
-import { createLogger } from '../../activities/logger';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { attemptId } from '../../src/ids';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 
 const MANAGER = 'audit-int-manager-key-012345';
 const AUDITOR = 'audit-int-auditor-key-012345';
@@ -24,30 +22,21 @@ const TENANT = uniqueName('tenant');
 const PHONE = '+8613900000123';
 const MASKED = '+86139****0123';
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 
 beforeAll(async () => {
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_audit_')}`,
-    API_KEYS: `${MANAGER}:${TENANT}:manager,${AUDITOR}:${TENANT}:auditor,${OTHER}:${uniqueName('other')}:manager|auditor`,
-    METRICS_TOKEN,
+  api = await apiTestApp('audit', {
+    env: {
+      API_KEYS: `${MANAGER}:${TENANT}:manager,${AUDITOR}:${TENANT}:auditor,${OTHER}:${uniqueName('other')}:manager|auditor`,
+      METRICS_TOKEN,
+    },
   });
-  ports = await openPorts(config, createLogger(config.logLevel, 'audit'));
-  app = await createApp(ports);
-  await app.init();
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
-});
+afterAll(() => api?.close());
 
 const as = (key: string) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 
 /** A task (not started) whose one contact has one finished, answered call. */
 async function taskWithACall(): Promise<string> {
@@ -66,7 +55,7 @@ async function taskWithACall(): Promise<string> {
     .attach('file', Buffer.from(`phone,name\n${PHONE},@张三\n`, 'utf8'), 'list.csv');
   expect(created.status).toBe(201);
   const taskId = created.body.id as string;
-  const acts = createCampaignActivities({ ...ports.repos, logger: ports.logger });
+  const acts = createCampaignActivities({ ...api.ports.repos, logger: api.ports.logger });
   await acts.recordAttempt({
     tenantId: TENANT,
     taskId,

@@ -7,15 +7,13 @@
  * Asterisk's own count of the line's channels (ARI endpoint channel_ids, polled, and its channel events) is what the
  * concurrency assertion trusts.
  */
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
 import { createLogger } from '../../activities/logger';
 import { LineAllocator } from '../../activities/telephony/line-allocator';
 import { dialString, removeLine, syncLinesToAsterisk } from '../../activities/telephony/pjsip-lines';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { TrunkObserver } from '../support/asterisk';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, apiTestConfig, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { sleep, until } from '../support/wait';
 import { problemFields as fields } from '../support/problems';
@@ -28,8 +26,7 @@ const OTHER = 'lines-other-tenant-key-01234';
 const TENANT = uniqueName('lines');
 const OTHER_TENANT = uniqueName('lines-other');
 
-const config = testConfig({
-  MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_lines_')}`,
+const config = apiTestConfig('lines', {
   API_KEYS: [
     `${ADMIN}:${TENANT}:admin`,
     `${MANAGER}:${TENANT}:manager`,
@@ -42,16 +39,13 @@ const ariAuth = {
   authorization: `Basic ${Buffer.from(`${config.ari.username}:${config.ari.password}`).toString('base64')}`,
 };
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 let callee: SippCallee | undefined;
 const createdLines: string[] = [];
 const closers: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  ports = await openPorts(config, logger);
-  app = await createApp(ports);
-  await app.init();
+  api = await apiTestApp('lines', { config, logger });
   callee = await startCallee('answer', CALLEE_PORT);
 }, 60_000);
 
@@ -62,15 +56,11 @@ afterAll(async () => {
   for (const id of createdLines) await removeLine(ari.ari, id);
   await ari.close();
   stopCallees(callee ? [callee] : []);
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
+  await api?.close();
 });
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 
 async function ariGet(path: string): Promise<{ status: number; body: unknown }> {
   const r = await fetch(`${config.ari.url}/ari${path}`, { headers: ariAuth });
@@ -311,12 +301,12 @@ describe('lines in Asterisk', () => {
     closers.push(() => ari.close());
     await removeLine(ari.ari, id);
     expect((await ariGet(`/endpoints/PJSIP/${id}`)).status).toBe(404);
-    const result = await syncLinesToAsterisk(ari.ari, await ports.repos.lines.allLines());
+    const result = await syncLinesToAsterisk(ari.ari, await api.ports.repos.lines.allLines());
     expect(result.failed).toEqual([]);
     expect((await ariGet(`/endpoints/PJSIP/${id}`)).status).toBe(200);
     expect(await aorContacts(id)).toEqual(['sip:127.0.0.1:5512']);
     // Syncing again changes nothing (idempotent: still one contact).
-    await syncLinesToAsterisk(ari.ari, await ports.repos.lines.allLines());
+    await syncLinesToAsterisk(ari.ari, await api.ports.repos.lines.allLines());
     expect(await aorContacts(id)).toEqual(['sip:127.0.0.1:5512']);
 
     await http().delete(`/lines/${id}`).set(auth()).expect(204);
@@ -334,7 +324,7 @@ describe('LineAllocator', () => {
 
   it('rotates over the numbers, is idempotent per attempt, skips unusable numbers and reclaims stale holders', async () => {
     let now = 1_000_000;
-    const allocator = new LineAllocator(ports.repos.lines, { maxHoldMs: 60_000, busyRetryMs: 500, now: () => now });
+    const allocator = new LineAllocator(api.ports.repos.lines, { maxHoldMs: 60_000, busyRetryMs: 500, now: () => now });
     const lineId = await lineWithNumbers(2, ['02150002001', '02150002002', '02150002003']);
     const numbers = ['+862150002001', '+862150002002', '+862150002003'];
     const req = (attemptId: string, rotationKey: number, callerNumbers = numbers) => ({
@@ -386,7 +376,11 @@ describe('LineAllocator', () => {
 
   it('never lets two tasks sharing a line of concurrency 2 exceed 2 channels in Asterisk, and completes all 6 calls', async () => {
     const lineId = await lineWithNumbers(2, ['02150003001', '02150003002', '02150003003']);
-    const allocator = new LineAllocator(ports.repos.lines, { maxHoldMs: 120_000, busyRetryMs: 150, busyJitterMs: 100 });
+    const allocator = new LineAllocator(api.ports.repos.lines, {
+      maxHoldMs: 120_000,
+      busyRetryMs: 150,
+      busyJitterMs: 100,
+    });
     const ari = await AriAdapter.connect({ ...config.ari, app: uniqueName('lines-dial-') }, logger);
     closers.push(() => ari.close());
     const observer = await TrunkObserver.start(config.ari, uniqueName('lines-observer-'), `PJSIP/${lineId}`);

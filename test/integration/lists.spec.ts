@@ -4,42 +4,31 @@
  * created with effectiveImmediately false, so no campaign starts (the client connects lazily). Calls are not placed:
  * statistics are fed through the same repository methods the campaign's activities use.
  */
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
+import type request from 'supertest';
 import * as XLSX from 'xlsx';
-import { createLogger } from '../../activities/logger';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import type { AttemptOutcome } from '../../workflows/definitions';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 
 const MANAGER = 'lists-manager-key-0123456789';
 const AUDITOR = 'lists-auditor-key-0123456789';
 const OTHER = 'lists-other-tenant-key-012345';
 const TENANT = uniqueName('tenant');
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 
 beforeAll(async () => {
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_lists_')}`,
-    API_KEYS: `${MANAGER}:${TENANT}:manager|supervisor,${AUDITOR}:${TENANT}:auditor,${OTHER}:${uniqueName('other')}:manager`,
+  api = await apiTestApp('lists', {
+    env: {
+      API_KEYS: `${MANAGER}:${TENANT}:manager|supervisor,${AUDITOR}:${TENANT}:auditor,${OTHER}:${uniqueName('other')}:manager`,
+    },
   });
-  ports = await openPorts(config, createLogger(config.logLevel, 'lists'));
-  app = await createApp(ports);
-  await app.init();
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
-});
+afterAll(() => api?.close());
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const definition = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({
     name: '清单测试',
@@ -70,7 +59,7 @@ async function createTask(file: Buffer, name = 'list.csv', extra: Record<string,
 }
 
 async function counts() {
-  const db = ports.repos.conn.db!;
+  const db = api.ports.repos.conn.db!;
   const n = (c: string) => db.collection(c).countDocuments({ tenantId: TENANT });
   return { tasks: await n('tasks'), pages: await n('contact_pages'), phones: await n('contact_phones') };
 }
@@ -274,13 +263,13 @@ describe('do-not-call list', () => {
     const details = await http().get(`/tasks/${task.body.id}/details`).set(auth());
     expect(details.body.items.map((r: { doNotCall?: boolean }) => r.doNotCall ?? false)).toEqual([true, false, true]);
 
-    expect(await ports.repos.dnc.isListed(TENANT, '+8613500135000')).toBe(true);
+    expect(await api.ports.repos.dnc.isListed(TENANT, '+8613500135000')).toBe(true);
     expect((await http().get('/dnc/13500135000').set(auth())).body).toEqual({ phone: '+8613500135000', listed: true });
     expect((await http().delete('/dnc/13500135000').set(auth())).status).toBe(204);
-    expect(await ports.repos.dnc.isListed(TENANT, '+8613500135000')).toBe(false);
+    expect(await api.ports.repos.dnc.isListed(TENANT, '+8613500135000')).toBe(false);
     expect((await http().delete('/dnc/13500135000').set(auth())).status).toBe(404);
     // Another tenant does not see this tenant's list.
-    expect(await ports.repos.dnc.isListed('someone-else', '+8613500135001')).toBe(false);
+    expect(await api.ports.repos.dnc.isListed('someone-else', '+8613500135001')).toBe(false);
   });
 });
 
@@ -355,8 +344,8 @@ describe('statistics', () => {
       [2, outcome(2, 1, 'EMPTY_NUMBER')],
     ];
     for (const [index, o] of attempts) {
-      await ports.repos.calls.finalize(TENANT, o, { taskId: id, contactIndex: index, phone: 'x' });
-      await ports.repos.tasks.countAttempt(TENANT, id, o);
+      await api.ports.repos.calls.finalize(TENANT, o, { taskId: id, contactIndex: index, phone: 'x' });
+      await api.ports.repos.tasks.countAttempt(TENANT, id, o);
     }
     const res = await http().get(`/tasks/${id}/statistics`).set(auth(AUDITOR));
     expect(res.status).toBe(200);

@@ -6,7 +6,6 @@
  * (supertest). No fakes. The call is driven by the test itself (originate, tone, recording), not by the dial
  * activity, which is being rewritten; that activity only has to call startCallRecording the same way.
  */
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { startCallee, stopCallees, type SippCallee } from '../support/sipp';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
@@ -15,8 +14,8 @@ import { sweepRecordings } from '../../activities/telephony/recording-retention'
 import { startCallRecording, type CallRecordingInfo } from '../../activities/telephony/recorder';
 import { StoredRecordings } from '../../activities/telephony/stored-recordings';
 import { readWavInfo, type WavInfo } from '../../activities/telephony/wav';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, apiTestConfig, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 import { sleep } from '../support/wait';
 
 /** sipp ports of this suite: 5600-5649 (media 20000 + 10·(port mod 1000), control 30000 + port mod 1000). */
@@ -28,8 +27,7 @@ const KEYS = {
   auditor: 'rec-auditor-key-0001',
   other: 'rec-other-key-000001',
 };
-const config = testConfig({
-  MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_rec_')}`,
+const config = apiTestConfig('rec', {
   API_KEYS: `${KEYS.manager}:${TENANT}:manager,${KEYS.auditor}:${TENANT}:auditor,${KEYS.other}:${OTHER_TENANT}:manager`,
 });
 const logger = createLogger(config.logLevel, 'recording-test');
@@ -37,8 +35,7 @@ const app = uniqueName('rec-');
 const store = new StoredRecordings(config.ari);
 const created: string[] = [];
 
-let ports: AppPorts;
-let api: INestApplication;
+let api: ApiTestApp;
 let ari: AriAdapter;
 let callee: SippCallee | undefined;
 
@@ -69,7 +66,7 @@ function measure(buf: Buffer, info: WavInfo, from: number, to: number): { rms: n
 async function claimCall(attemptId: string, tenantId = TENANT): Promise<void> {
   const taskId = attemptId.replace(/-0-1$/, '');
   expect(
-    await ports.repos.calls.claim({
+    await api.ports.repos.calls.claim({
       _id: attemptId,
       tenantId,
       taskId,
@@ -84,7 +81,7 @@ async function claimCall(attemptId: string, tenantId = TENANT): Promise<void> {
 
 /** What the dial activity stores when the call ends (only the times matter here). */
 async function finalizeCall(attemptId: string, answeredAt: number, endedAt: number): Promise<void> {
-  await ports.repos.calls.finalize(
+  await api.ports.repos.calls.finalize(
     TENANT,
     {
       attemptId,
@@ -114,15 +111,12 @@ async function robotTone(channelId: string, untilMs: number): Promise<void> {
 beforeAll(async () => {
   callee = await startCallee('talk', TALK_PORT);
   ari = await AriAdapter.connect({ ...config.ari, app }, logger);
-  ports = await openPorts(config, logger);
-  api = await createApp(ports);
-  await api.init();
+  api = await apiTestApp('recording', { config, logger });
 });
 
 afterAll(async () => {
   for (const name of created) await store.delete(name);
   await api?.close();
-  if (ports) await closePorts(ports);
   await ari?.close();
   stopCallees(callee ? [callee] : []);
 });
@@ -153,11 +147,11 @@ describe('call recordings', () => {
     expect(recorded.durationSeconds).toBeGreaterThanOrEqual(4);
     expect(await recording.stop()).toEqual(recorded); // idempotent
     await finalizeCall(attemptId, answeredAt, destroyed.at);
-    expect(await ports.repos.calls.setRecording(TENANT, attemptId, recorded)).toBe(true);
+    expect(await api.ports.repos.calls.setRecording(TENANT, attemptId, recorded)).toBe(true);
   });
 
   it('DownloadRecording returns a WAV whose duration is the talk time, holding the robot and the callee', async () => {
-    const res = await request(api.getHttpServer())
+    const res = await request(api.app.getHttpServer())
       .get(`/calls/${attemptId}/recording`)
       .set('Authorization', `Bearer ${KEYS.manager}`)
       .buffer(true)
@@ -182,7 +176,7 @@ describe('call recordings', () => {
   });
 
   it('lets auditors download, hides the call from other tenants and refuses requests without a key', async () => {
-    const server = api.getHttpServer();
+    const server = api.app.getHttpServer();
     await request(server)
       .get(`/calls/${attemptId}/recording`)
       .set('X-API-Key', KEYS.auditor)
@@ -200,7 +194,7 @@ describe('call recordings', () => {
   it('answers 404 for a call without a recording', async () => {
     const unrecorded = `${uniqueName('rec')}-0-1`;
     await claimCall(unrecorded);
-    const res = await request(api.getHttpServer())
+    const res = await request(api.app.getHttpServer())
       .get(`/calls/${unrecorded}/recording`)
       .set('Authorization', `Bearer ${KEYS.manager}`)
       .expect(404);
@@ -231,7 +225,7 @@ describe('call recordings', () => {
   });
 
   it('the retention sweep keeps recent recordings and deletes those older than RECORDING_RETENTION_DAYS', async () => {
-    const deps = { store, calls: ports.repos.calls, logger };
+    const deps = { store, calls: api.ports.repos.calls, logger };
     const kept = await sweepRecordings({ ...deps, retentionDays: 1 });
     expect(kept.deleted).toBe(0);
     expect(await store.read(attemptId)).toBeDefined();
@@ -241,10 +235,10 @@ describe('call recordings', () => {
     expect(swept.deleted).toBe(1); // the call of the stop() test has no call record: not ours to judge, kept
     expect(swept.failed).toBe(0);
     expect(await store.read(attemptId)).toBeUndefined();
-    const call = (await ports.repos.calls.get(TENANT, attemptId)) as { recording?: { deletedAt?: Date } } | null;
+    const call = (await api.ports.repos.calls.get(TENANT, attemptId)) as { recording?: { deletedAt?: Date } } | null;
     expect(call?.recording?.deletedAt).toBeInstanceOf(Date);
 
-    const res = await request(api.getHttpServer())
+    const res = await request(api.app.getHttpServer())
       .get(`/calls/${attemptId}/recording`)
       .set('Authorization', `Bearer ${KEYS.manager}`)
       .expect(410);

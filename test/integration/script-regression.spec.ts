@@ -5,15 +5,12 @@
  * DialogRepository.save from turns the real engine produced (the text console, src/script/console.ts) — what the call
  * workflow records, without placing calls. Temporal and Asterisk are not contacted.
  */
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import { createLogger } from '../../activities/logger';
 import { scriptVersionId, type ScriptVersionStatus } from '../../activities/mongo/script-repository';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { chat, type ConsoleInput } from '../../src/script/console';
 import { demoScript } from '../../src/script/demo';
 import type { Script } from '../../src/script/model';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 
 const MANAGER = 'regression-manager-key-01234567';
 const AUDITOR = 'regression-auditor-key-01234567';
@@ -22,30 +19,23 @@ const TENANT = uniqueName('tenant');
 const OTHER_TENANT = uniqueName('other');
 const SCRIPT_ID = uniqueName('script-');
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 
 beforeAll(async () => {
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_regression_')}`,
-    API_KEYS: [`${MANAGER}:${TENANT}:manager`, `${AUDITOR}:${TENANT}:auditor`, `${OTHER}:${OTHER_TENANT}:manager`].join(
-      ',',
-    ),
+  api = await apiTestApp('regression', {
+    env: {
+      API_KEYS: [
+        `${MANAGER}:${TENANT}:manager`,
+        `${AUDITOR}:${TENANT}:auditor`,
+        `${OTHER}:${OTHER_TENANT}:manager`,
+      ].join(','),
+    },
   });
-  ports = await openPorts(config, createLogger(config.logLevel, 'regression'));
-  app = await createApp(ports);
-  await app.init();
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
-});
+afterAll(() => api?.close());
 
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
 
 const KEYS: ConsoleInput[] = [{ key: '1' }, { key: '9' }, { key: '2' }, { key: '1' }];
@@ -62,7 +52,7 @@ function swapped(): Script {
 }
 
 async function putVersion(tenantId: string, version: number, status: ScriptVersionStatus, script: Script) {
-  await ports.repos.scripts.putVersion({
+  await api.ports.repos.scripts.putVersion({
     _id: scriptVersionId(SCRIPT_ID, version),
     tenantId,
     scriptId: SCRIPT_ID,
@@ -82,7 +72,7 @@ async function recordCall(
   inputs: ConsoleInput[],
 ) {
   const r = chat(script, {}, inputs, { startMs: Date.now(), stepMs: 3000 });
-  await ports.repos.dialogs.save({
+  await api.ports.repos.dialogs.save({
     _id: attemptId,
     tenantId,
     taskId: 'task-1',

@@ -4,17 +4,14 @@
  * Real: the NestJS app (in process, over HTTP via supertest), FerretDB, and espeak-ng / sox inside the Asterisk
  * chroot (the files land in the chroot's sounds directory, where Asterisk plays them). Temporal is not contacted.
  */
-import type { INestApplication } from '@nestjs/common';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import request from 'supertest';
-import { createLogger } from '../../activities/logger';
 import { scriptVersionId, utteranceMedia } from '../../activities/mongo/script-repository';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { demoScript } from '../../src/script/demo';
 import type { Script } from '../../src/script/model';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, type ApiTestApp } from '../support/api-app';
+import { servers, uniqueName } from '../support/servers';
 
 const MANAGER = 'scripts-manager-key-0123456789';
 const SUPERVISOR = 'scripts-supervisor-key-01234567';
@@ -24,36 +21,27 @@ const TENANT = uniqueName('tenant');
 const OTHER_TENANT = uniqueName('other');
 const SOUNDS = '/usr/share/asterisk/sounds/custom/waihu';
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 
 beforeAll(async () => {
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_scripts_')}`,
-    API_KEYS: [
-      `${MANAGER}:${TENANT}:manager`,
-      `${SUPERVISOR}:${TENANT}:supervisor`,
-      `${AUDITOR}:${TENANT}:auditor`,
-      `${OTHER}:${OTHER_TENANT}:manager|supervisor`,
-    ].join(','),
-    TTS_CHROOT: servers.asteriskRoot,
-    TTS_SOUNDS_DIR: SOUNDS,
+  api = await apiTestApp('scripts', {
+    env: {
+      API_KEYS: [
+        `${MANAGER}:${TENANT}:manager`,
+        `${SUPERVISOR}:${TENANT}:supervisor`,
+        `${AUDITOR}:${TENANT}:auditor`,
+        `${OTHER}:${OTHER_TENANT}:manager|supervisor`,
+      ].join(','),
+      TTS_CHROOT: servers.asteriskRoot,
+      TTS_SOUNDS_DIR: SOUNDS,
+    },
   });
-  ports = await openPorts(config, createLogger(config.logLevel, 'scripts'));
-  app = await createApp(ports);
-  await app.init();
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
-});
+afterAll(() => api?.close());
 
 const auth = (key = MANAGER) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const vars = { custName: '张三', shopName: '小米商城' };
 
 type Content = Pick<Script, 'flows' | 'intents' | 'kbEntries' | 'kbFlows' | 'globalConfig'>;
@@ -157,7 +145,7 @@ describe('scripts: create, read, edit', () => {
     expect(edit.body).toMatchObject({ name: '回访话术二', draftVersion: 1, latestVersion: 1 });
     expect(edit.body.current.script).toMatchObject({ name: '回访话术二', remarks: '改名' });
     // The versions are stored by exact _id.
-    const stored = await ports.repos.conn
+    const stored = await api.ports.repos.conn
       .db!.collection('script_versions')
       .findOne({ _id: scriptVersionId(id, 1) as never });
     expect(stored).toMatchObject({ tenantId: TENANT, scriptId: id, version: 1, status: 'draft' });
@@ -458,7 +446,7 @@ describe('scripts: review and versions', () => {
     expect((await http().get(`/scripts/${id}`).set(auth())).body.draftVersion).toBeUndefined();
 
     // What the call side reads: one exact-_id version, the latest approved one, media per utterance.
-    const repo = ports.repos.scripts;
+    const repo = api.ports.repos.scripts;
     const v1 = await repo.latestApproved(TENANT, id);
     expect(v1).toMatchObject({ _id: `${id}@1`, version: 1, status: 'approved' });
     expect(utteranceMedia(v1!, 'toSurvey.1')).toMatch(/^sound:custom\/waihu\/tts-/);
@@ -542,7 +530,7 @@ describe('scripts: text console', () => {
     const after = await http().post(`/scripts/console-sessions/${sid}/turns`).set(auth()).send({ text: '喂' });
     expect(after.status).toBe(409);
 
-    const stored = await ports.repos.conn.db!.collection('console_sessions').findOne({ _id: sid as never });
+    const stored = await api.ports.repos.conn.db!.collection('console_sessions').findOne({ _id: sid as never });
     expect(stored).toMatchObject({ tenantId: TENANT, scriptId: id, version: 1, ended: true });
     expect(stored!.inputs).toEqual([{ key: '1' }, { text: '我想退货' }, { text: '挺满意的' }]);
     const transcript = await http().get(`/scripts/console-sessions/${sid}`).set(auth(SUPERVISOR));

@@ -6,15 +6,12 @@
  * own that no worker polls: the test reads the input the campaign was started with from its Temporal history, and
  * terminates it at the end. No call is placed.
  */
-import type { INestApplication } from '@nestjs/common';
 import { defaultPayloadConverter } from '@temporalio/common';
-import request from 'supertest';
-import { createLogger } from '../../activities/logger';
 import { frequencyCapOf, upcomingHolidays } from '../../activities/mongo/tenant-settings';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { CampaignService } from '../../api/tasks/campaign.service';
 import type { CampaignTask } from '../../workflows/definitions';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, apiTestConfig, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 import { problemFields as fields } from '../support/problems';
 
 const ADMIN = 'tset-admin-key-0123456789ab';
@@ -24,8 +21,7 @@ const OTHER_ADMIN = 'tset-other-admin-key-012345';
 const TENANT = uniqueName('tset');
 const OTHER_TENANT = uniqueName('tset-other');
 
-const config = testConfig({
-  MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_tset_')}`,
+const config = apiTestConfig('tset', {
   TEMPORAL_TASK_QUEUE: uniqueName('tenant-settings-no-worker-'),
   API_KEYS: [
     `${ADMIN}:${TENANT}:admin`,
@@ -42,31 +38,24 @@ const config = testConfig({
   DEFAULT_TIMEZONE: 'Asia/Shanghai',
 });
 
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 const started: string[] = [];
 
 beforeAll(async () => {
-  ports = await openPorts(config, createLogger(config.logLevel, 'tenant-settings-test'));
-  app = await createApp(ports);
-  await app.init();
+  api = await apiTestApp('tenant-settings-test', { config });
 }, 60_000);
 
 afterAll(async () => {
   for (const id of started)
-    await ports.temporal.workflow
+    await api.ports.temporal.workflow
       .getHandle(id)
       .terminate('test over')
       .catch(() => undefined);
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
+  await api?.close();
 });
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const getSettings = (key = AUDITOR) => http().get('/tenant/settings').set(auth(key));
 const putSettings = (body: unknown, key = ADMIN) =>
   http()
@@ -109,7 +98,7 @@ describe('tenant settings', () => {
     expect((await getSettings(MANAGER)).status).toBe(200);
     expect((await getSettings(ADMIN)).status).toBe(200);
     expect((await http().get('/tenant/settings')).status).toBe(401);
-    expect(await ports.repos.tenantSettings.get(TENANT)).toMatchObject({ aiSeats: 20, timezone: 'Asia/Shanghai' });
+    expect(await api.ports.repos.tenantSettings.get(TENANT)).toMatchObject({ aiSeats: 20, timezone: 'Asia/Shanghai' });
     const doc = JSON.stringify((await http().get('/docs/openapi.json')).body);
     for (const op of ['GetTenantSettings', 'UpdateTenantSettings', 'ReplaceTenantHolidays'])
       expect(doc).toContain(`"operationId":"${op}"`);
@@ -218,7 +207,7 @@ describe('tenant settings', () => {
     });
     expect(put.body).toEqual(read.body);
     // The dial activity's cap for this tenant (what the media worker should pass instead of the config's).
-    expect(frequencyCapOf(await ports.repos.tenantSettings.get(TENANT))).toEqual({
+    expect(frequencyCapOf(await api.ports.repos.tenantSettings.get(TENANT))).toEqual({
       perDay: 1,
       perWeek: 4,
       timezone: 'Europe/Berlin',
@@ -260,7 +249,7 @@ describe('tenant settings', () => {
     const created = await createTask({ workingWindows: [{ start: '14:00', end: '17:30' }] });
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
-    const stored = await ports.repos.tasks.get(TENANT, id);
+    const stored = await api.ports.repos.tasks.get(TENANT, id);
     expect(stored?.calendar).toMatchObject({
       timezone: 'Europe/Berlin',
       blocked: [
@@ -271,7 +260,7 @@ describe('tenant settings', () => {
     // A task's own zone still wins over the tenant's.
     const own = await createTask({ timezone: 'America/New_York' });
     expect(own.status).toBe(201);
-    expect((await ports.repos.tasks.get(TENANT, (own.body as { id: string }).id))?.calendar.timezone).toBe(
+    expect((await api.ports.repos.tasks.get(TENANT, (own.body as { id: string }).id))?.calendar.timezone).toBe(
       'America/New_York',
     );
   });
@@ -280,7 +269,7 @@ describe('tenant settings', () => {
     const created = await createTask({ aiSeats: 4 });
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
-    const task = (await ports.repos.tasks.get(TENANT, id))!;
+    const task = (await api.ports.repos.tasks.get(TENANT, id))!;
     // Blocked hours changed after the task was created: the campaign takes the tenant's current ones.
     expect(
       (
@@ -293,10 +282,10 @@ describe('tenant settings', () => {
       ).status,
     ).toBe(200);
 
-    const campaigns = app.get(CampaignService);
+    const campaigns = api.app.get(CampaignService);
     started.push(task.workflowId);
     await campaigns.startWorkflow(task);
-    const history = await ports.temporal.workflow.getHandle(task.workflowId).fetchHistory();
+    const history = await api.ports.temporal.workflow.getHandle(task.workflowId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const input = defaultPayloadConverter.fromPayload<{ task: CampaignTask }>(payload!);
     expect(input.task.calendar).toEqual({
@@ -317,7 +306,7 @@ describe('tenant settings', () => {
     expect(upcomingHolidays(['2000-01-01', `${nextYear}-01-01`], Date.now())).toEqual([`${nextYear}-01-01`]);
 
     // The task holds 4 seats of the pool (20, the default): lowering the pool below 4 is refused, naming the task.
-    expect(await ports.repos.tenantSettings.heldSeats(TENANT)).toEqual({ [id]: 4 });
+    expect(await api.ports.repos.tenantSettings.heldSeats(TENANT)).toEqual({ [id]: 4 });
     const lowered = await putSettings({ aiSeats: 3 });
     expect(lowered.status).toBe(409);
     expect(lowered.body).toMatchObject({

@@ -5,36 +5,29 @@
  * OpenAPI document with examples. Real: the NestJS app over HTTP (supertest), FerretDB (or MongoDB) of the test
  * servers, the repositories and the campaign activities. Temporal is not contacted (no route here starts a campaign).
  */
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
 import { createCampaignActivities } from '../../activities/campaign-activities';
 import { createLogger } from '../../activities/logger';
 import type { Repositories } from '../../activities/mongo/connection';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
 import { taskStatistics } from '../../api/tasks/task-statistics';
 import { attemptId } from '../../src/ids';
 import type { AttemptOutcome, TransferOutcome } from '../../workflows/definitions';
-import { servers, testConfig, uniqueName } from '../support/servers';
+import { apiTestApp, type ApiTestApp } from '../support/api-app';
+import { uniqueName } from '../support/servers';
 
 const MANAGER = 'xfer-stats-manager-key-0123456789';
 const OTHER = 'xfer-stats-other-tenant-key-012345';
 const tenantId = uniqueName('xfer');
 const taskId = uniqueName('t').replace(/[^A-Za-z0-9]/g, '');
-let ports: AppPorts;
-let app: INestApplication;
+let api: ApiTestApp;
 let repos: Repositories;
-const http = () => request(app.getHttpServer());
+const http = () => api.http();
 const as = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 beforeAll(async () => {
-  const config = testConfig({
-    MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_xfer_')}`,
-    API_KEYS: `${MANAGER}:${tenantId}:manager,${OTHER}:${uniqueName('other')}:manager`,
+  api = await apiTestApp('transfer-statistics', {
+    env: { API_KEYS: `${MANAGER}:${tenantId}:manager,${OTHER}:${uniqueName('other')}:manager` },
   });
-  ports = await openPorts(config, createLogger(config.logLevel, 'transfer-statistics'));
-  app = await createApp(ports);
-  await app.init();
-  repos = ports.repos;
+  repos = api.ports.repos;
   await repos.models.tasks.create({
     _id: taskId,
     tenantId,
@@ -52,13 +45,7 @@ beforeAll(async () => {
     workflowId: `task/${taskId}`,
   });
 });
-afterAll(async () => {
-  await app?.close();
-  if (ports) {
-    await ports.repos.conn.dropDatabase();
-    await closePorts(ports);
-  }
-});
+afterAll(() => api?.close());
 
 const at = new Date().toISOString();
 const transfer = (kind: TransferOutcome['kind']): TransferOutcome =>

@@ -7,10 +7,10 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createLogger } from '../../activities/logger';
-import { closePorts, createApp, openPorts, type AppPorts } from '../../api/app.module';
-import { loadConfig, type Config } from '../../config/config';
+import type { Config } from '../../config/config';
 import { demoScript } from '../../src/script/demo';
 import type { Script } from '../../src/script/model';
+import { apiTestAppWithKeys, type ApiTestApp } from './api-app';
 import { TrunkObserver } from './asterisk';
 import { zoneWhereOpenNow } from './calendar';
 import { approvedScript } from './scripts';
@@ -32,7 +32,7 @@ export function transferKit(o: TransferKitOptions) {
   const as = (key: string) => ({ Authorization: `Bearer ${key}` });
   const http = (a: INestApplication = o.app()) => request(a.getHttpServer());
   const observers: TrunkObserver[] = [];
-  const extraApis: { app: INestApplication; ports: AppPorts }[] = [];
+  const extraApis: ApiTestApp[] = [];
 
   return {
     as,
@@ -77,18 +77,13 @@ export function transferKit(o: TransferKitOptions) {
 
     /** A second API on the same servers whose keys include `agent@<id>` keys (key → agent id). */
     async agentApi(keys: Record<string, string>): Promise<INestApplication> {
-      const parsed = loadConfig({
-        API_KEYS: Object.entries(keys)
-          .map(([key, id]) => `${key}:${o.tenant}:agent@${id}`)
-          .join(','),
-      }).api.keys;
-      const base = o.config();
-      const config: Config = { ...base, api: { ...base.api, keys: [...base.api.keys, ...parsed] } };
-      const ports = await openPorts(config, createLogger('warn', 'agent-api'));
-      const a = await createApp(ports);
-      await a.init();
-      extraApis.push({ app: a, ports });
-      return a;
+      const api = await apiTestAppWithKeys(
+        o.config(),
+        Object.entries(keys).map(([key, id]) => `${key}:${o.tenant}:agent@${id}`),
+        createLogger('warn', 'agent-api'),
+      );
+      extraApis.push(api);
+      return api.app;
     },
 
     /**
@@ -145,12 +140,7 @@ export function transferKit(o: TransferKitOptions) {
     /** Close the observers and the extra APIs (afterAll). */
     async close(): Promise<void> {
       for (const ob of observers) ob.close();
-      for (const a of extraApis) {
-        // An event stream's keep-alive socket would hold the server open.
-        (a.app.getHttpServer() as { closeAllConnections?: () => void }).closeAllConnections?.();
-        await a.app.close();
-        await closePorts(a.ports);
-      }
+      for (const api of extraApis) await api.close();
     },
   };
 }
