@@ -83,8 +83,9 @@ export function createCampaignActivities({ tasks, pages, calls, seats, logger }:
      */
     async recordAttempt({ tenantId, taskId, contactIndex, outcome, phone }: RecordAttemptInput): Promise<void> {
       const storeRecord = async () => {
-        // The dial activity already stored the final record; finalise here only for executions that did not.
-        if ((await calls.get(tenantId, outcome.attemptId))?.state === 'final') return;
+        // The dial activity already stored the final record (its outcome says so; older histories' outcomes do not,
+        // then the record is read); finalise here only for executions that did not.
+        if (outcome.stored || (await calls.get(tenantId, outcome.attemptId))?.state === 'final') return;
         const number = phone ?? (await phoneOf(tenantId, taskId, contactIndex));
         await calls.finalize(tenantId, outcome, { taskId, contactIndex, phone: number });
       };

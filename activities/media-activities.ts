@@ -202,13 +202,17 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     };
   }
 
-  /** The call record is final as soon as the call ends, so a retried execution returns it instead of dialling. */
+  /**
+   * The call record is final as soon as the call ends, so a retried execution returns it instead of dialling. The
+   * outcome says so (`stored`): recordAttempt then leaves the record alone without reading it.
+   */
   async function store(input: PlaceCallInput, outcome: AttemptOutcome): Promise<void> {
     await calls.finalize(input.tenantId, outcome, {
       taskId: input.taskId,
       contactIndex: input.contactIndex,
       phone: input.phone,
     });
+    outcome.stored = true;
   }
 
   /** An attempt that reached no callee: 呼损, ended by the system. */
@@ -605,11 +609,17 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         const next = nextOpening(input.calendar, checkedAt);
         return { kind: 'window-closed', checkedAt: iso(checkedAt), ...(next ? { reopensAt: iso(next.start) } : {}) };
       }
-      // A number put on the do-not-call list after the import (or mid-campaign) is honoured here, at dial time.
-      if (await deps.dnc.isListed(input.tenantId, input.phone)) {
+      // A number put on the do-not-call list after the import (or mid-campaign) is honoured here, at dial time. The
+      // read runs beside the script load, the line grant and the claim, and is answered before anything is dialled.
+      const listed = deps.dnc.isListed(input.tenantId, input.phone);
+      const dncAnswer = listed.then(
+        (isListed) => ({ isListed }),
+        (err: unknown) => ({ err }),
+      );
+      const blocked = (): PlaceCallResult => {
         logger.info({ attemptId: input.attemptId }, 'number is on the do-not-call list; not dialled');
         return { kind: 'blocked', reason: 'DO_NOT_CALL' };
-      }
+      };
       // A call with a script needs it at answer time; a call without one plays the task's prompt.
       let loaded: LoadedScript | undefined;
       let media = '';
@@ -634,6 +644,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           rotationKey: input.contactIndex,
         });
         if (grant.kind === 'busy') {
+          if (await listed) return blocked();
           logger.info({ attemptId: input.attemptId }, 'every line of the caller numbers is busy; deferred');
           return { kind: 'deferred', reason: 'LINE_BUSY', until: iso(now() + grant.retryAfterMs) };
         }
@@ -646,15 +657,26 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       };
       const callerId = line?.callerNumber ?? input.callerNumber;
 
-      const claim = await calls.claim({
-        _id: input.attemptId,
-        tenantId: input.tenantId,
-        taskId: input.taskId,
-        contactIndex: input.contactIndex,
-        attempt: input.attempt,
-        phone: input.phone,
-        ...(callerId ? { callerNumber: callerId } : {}),
-      });
+      const [dnc, claim] = await Promise.all([
+        dncAnswer,
+        calls.claim({
+          _id: input.attemptId,
+          tenantId: input.tenantId,
+          taskId: input.taskId,
+          contactIndex: input.contactIndex,
+          attempt: input.attempt,
+          phone: input.phone,
+          ...(callerId ? { callerNumber: callerId } : {}),
+        }),
+      ]);
+      // Listed, or the list could not be read: give the claim and the line back (a retry starts clean). An attempt a
+      // lost execution claimed is taken over below instead when the number is listed: it may have been dialled.
+      if ('err' in dnc || (dnc.isListed && claim.claimed)) {
+        await releaseLine();
+        if (claim.claimed) await calls.release(input.tenantId, input.attemptId);
+        if ('err' in dnc) throw dnc.err;
+        return blocked();
+      }
 
       let session: ChannelSession;
       let startedAt: number;

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createCampaignActivities } from '../activities/campaign-activities';
 import { openRepositories, type Repositories } from '../activities/mongo/connection';
-import { resultBucketId, resultIndexId, toLastAttempt } from '../activities/mongo/repositories';
+import { encodeResult, resultBucketId, resultIndexId, toLastAttempt } from '../activities/mongo/repositories';
 import { RESULT_BUCKET, RESULT_INDEX_SPAN, type CallDoc } from '../activities/mongo/schemas';
 import { ListImportService, PAGE_SIZE } from '../api/lists/list-import.service';
 import { DEFAULT_LIST_LIMITS } from '../api/lists/list-limits';
@@ -148,22 +148,25 @@ async function fillHistory(repos: Repositories, taskId: string, upTo: number): P
   const buckets = [];
   for (let n = 0; n * RESULT_BUCKET < upTo; n++) {
     const c: Record<string, string> = {};
+    const codes: string[] = [];
     for (let slot = 0; slot < RESULT_BUCKET && n * RESULT_BUCKET + slot < upTo; slot++) {
       const i = n * RESULT_BUCKET + slot;
-      c[slot] = JSON.stringify(toLastAttempt(benchInstantAnswerTelephony(attemptId(taskId, i, 1), 1, i)));
+      const outcome = benchInstantAnswerTelephony(attemptId(taskId, i, 1), 1, i);
+      c[slot] = encodeResult(toLastAttempt(outcome), taskId, i);
+      codes.push(outcome.code);
     }
-    buckets.push({ _id: resultBucketId(taskId, n), tenantId: TENANT, taskId, n, c });
+    buckets.push({ _id: resultBucketId(taskId, n), tenantId: TENANT, taskId, n, c, codes });
   }
   for (let i = 0; i < buckets.length; i += 200)
-    await repos.models.contactResults.collection.insertMany(buckets.slice(i, i + 200) as never[], { ordered: false });
+    await repos.models.contactResults.collection.insertMany(
+      buckets.slice(i, i + 200).map(({ codes: _, ...bucket }) => bucket) as never[],
+      { ordered: false },
+    );
   const index = new Map<number, Record<string, Record<string, number>>>();
-  for (const { n, c } of buckets) {
+  for (const { n, codes } of buckets) {
     const k = Math.floor(n / RESULT_INDEX_SPAN);
     const counts: Record<string, number> = {};
-    for (const json of Object.values(c)) {
-      const code = (JSON.parse(json) as { code: string }).code;
-      counts[code] = (counts[code] ?? 0) + 1;
-    }
+    for (const code of codes) counts[code] = (counts[code] ?? 0) + 1;
     index.set(k, { ...(index.get(k) ?? {}), [n]: counts });
   }
   await repos.models.resultIndex.collection.insertMany(
@@ -233,12 +236,16 @@ interface RunResult {
   p99: number;
   max: number;
   pageLoads: number;
+  /** Each step's p50 / p95 in ms: dnc+claim, cap, finalize (the dial activity), recordAttempt. */
+  steps: Record<string, string>;
 }
 
 /** Attempts of one task, run a block at a time so that two tasks can alternate. */
 class AttemptRunner {
   private readonly campaign;
   private readonly times: number[] = [];
+  /** Each step's own time (ms), to show where an attempt's database time goes. */
+  private readonly steps: Record<string, number[]> = {};
   private seconds = 0;
   private pageLoads = 0;
   private readonly pagesLoaded = new Map<number, Promise<ContactRef[]>>();
@@ -285,35 +292,53 @@ class AttemptRunner {
     return p;
   }
 
+  /** Run one step of an attempt, keeping its time under `name`. */
+  private async step<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const t = process.hrtime.bigint();
+    try {
+      return await f();
+    } finally {
+      (this.steps[name] ??= []).push(ms(t));
+    }
+  }
+
   private async attempt(index: number): Promise<void> {
     const { repos, taskId, campaign } = this;
+    const step = this.step.bind(this);
     const t0 = process.hrtime.bigint();
     // The campaign workflow loads a bucket of 500 contacts when it reaches it (loadContactPage).
     const phone = (await this.page(Math.floor(index / PAGE_SIZE)))[index % PAGE_SIZE]!.phone;
     const id = attemptId(taskId, index, 1);
     // The dial activity (activities/media-activities.ts placeCall), in its order, without ARI.
-    if (await repos.dnc.isListed(TENANT, phone)) throw new Error('unexpected DNC hit');
-    const claim = await repos.calls.claim({
-      _id: id,
-      tenantId: TENANT,
-      taskId,
-      contactIndex: index,
-      attempt: 1,
-      phone,
-    });
+    // The do-not-call read and the claim run side by side, as in placeCall.
+    const [listed, claim] = await step('dnc+claim', () =>
+      Promise.all([
+        repos.dnc.isListed(TENANT, phone),
+        repos.calls.claim({ _id: id, tenantId: TENANT, taskId, contactIndex: index, attempt: 1, phone }),
+      ]),
+    );
+    if (listed) throw new Error('unexpected DNC hit');
     if (!claim.claimed) throw new Error(`attempt ${id} already claimed`);
-    const cap = await repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now());
+    const cap = await step('cap', () => repos.dialCounts.tryRecord(TENANT, phone, CAP, Date.now()));
     if (!cap.allowed) throw new Error('unexpected frequency cap');
     const outcome = benchInstantAnswerTelephony(id, 1, index);
-    await repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone });
+    await step('finalize', () => repos.calls.finalize(TENANT, outcome, { taskId, contactIndex: index, phone }));
+    outcome.stored = true; // as the dial activity's store() says of the outcome it stored
     // The campaign's recordAttempt activity: call record, result bucket, task counters, result index.
-    await campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome, phone });
+    await step('recordAttempt', () =>
+      campaign.recordAttempt({ tenantId: TENANT, taskId, contactIndex: index, outcome, phone }),
+    );
     this.times.push(ms(t0));
   }
 
   result(): RunResult {
     const times = [...this.times].sort((a, b) => a - b);
-    const q = (p: number) => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))]! * 10) / 10;
+    const q = (p: number) => quantile(times, p);
+    const steps: Record<string, string> = {};
+    for (const [name, list] of Object.entries(this.steps)) {
+      const sorted = [...list].sort((a, b) => a - b);
+      steps[name] = `${quantile(sorted, 0.5)} / ${quantile(sorted, 0.95)}`;
+    }
     return {
       attempts: times.length,
       seconds: Math.round(this.seconds * 10) / 10,
@@ -323,8 +348,14 @@ class AttemptRunner {
       p99: q(0.99),
       max: Math.round(times.at(-1)! * 10) / 10,
       pageLoads: this.pageLoads,
+      steps,
     };
   }
+}
+
+/** The `p` quantile of sorted times, to 0.1 ms. */
+function quantile(sorted: number[], p: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
 }
 
 async function apiTimings(
@@ -428,7 +459,6 @@ async function main(): Promise<void> {
       'contact_results',
       'result_index',
       'calls',
-      'call_marks',
       'dial_counts',
       'contact_phones',
       'tasks',

@@ -157,6 +157,11 @@ export interface AttemptOutcome {
   agentId?: string;
   /** Answering-machine detection's verdict, when the task asked for it. */
   amd?: { status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP'; cause: string };
+  /**
+   * Set by the activity that stored this outcome as the attempt's final call record (or read it from there), so
+   * recordAttempt need not read the record to know it is stored. Absent in older histories: recordAttempt reads it.
+   */
+  stored?: true;
 }
 
 export type TransferOutcome = (

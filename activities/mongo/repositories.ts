@@ -8,9 +8,10 @@
  * test/integration/hot-path.spec.ts enforces it). So reads check the tenant of the document they got back
  * ({@link ofTenant}), and writes address the document by `_id` alone: every hot-path `_id` embeds the task's random
  * id, which the caller obtained through a tenant-checked read (the API's taskOr404, or the workflow the API started).
- * Conditional writes that used to be filter predicates are insert-only markers (`call_marks`, unique by `_id`:
- * first writer wins, on MongoDB across processes too), a `findOneAndUpdate` whose before-image decides (a result
- * slot: ContactPageRepository.recordResult) or an atomic `$inc` then a check (frequency caps, dial-counts.ts).
+ * Conditional writes that used to be filter predicates are an insert whose unique `_id` decides (a claim: first
+ * writer wins, on MongoDB across processes too), a `findOneAndUpdate` whose before-image decides (a result slot:
+ * ContactPageRepository.recordResult; a call's finalisation, CallRepository.finalize) or an atomic `$inc` then a
+ * check (frequency caps, dial-counts.ts).
  * Counter increments are group-committed per document (group-commit.ts).
  */
 import type {
@@ -21,10 +22,13 @@ import type {
   LastAttempt,
   PageContact,
   ResultIndexDoc,
+  TaskCountersDoc,
   TaskDoc,
 } from './schemas';
 import { RESULT_BUCKET, RESULT_INDEX_SPAN } from './schemas';
-import type { CallResultCode } from '../../src/call-result';
+import type { UpdateQuery } from 'mongoose';
+import { CALL_RESULT_LABELS, type CallResultCode, type HangupBy } from '../../src/call-result';
+import { attemptId as attemptIdOf } from '../../src/ids';
 import type { AttemptOutcome, TaskStatus } from '../../workflows/definitions';
 
 import { withDocLock } from './doc-lock';
@@ -89,8 +93,14 @@ export class TaskRepository {
     }
   }
 
+  /** The task with its counters (the task document's own plus its `task_counters` document): two `_id` reads. */
   async get(tenantId: string, taskId: string): Promise<TaskDoc | null> {
-    return ofTenant(await this.m.tasks.findOne({ _id: taskId }).lean<TaskDoc>().exec(), tenantId);
+    const [task, counters] = await Promise.all([
+      this.m.tasks.findOne({ _id: taskId }).lean<TaskDoc>().exec(),
+      this.m.taskCounters.findOne({ _id: taskId }).lean<TaskCountersDoc>().exec(),
+    ]);
+    const own = ofTenant(task, tenantId);
+    return own && withCounters(own, ofTenant(counters, tenantId));
   }
 
   async list(tenantId: string, skip: number, limit: number): Promise<{ items: TaskDoc[]; total: number }> {
@@ -98,7 +108,13 @@ export class TaskRepository {
       this.m.tasks.find({ tenantId }).sort({ createdAt: -1 }).skip(skip).limit(limit).lean<TaskDoc[]>().exec(),
       this.m.tasks.countDocuments({ tenantId }).exec(),
     ]);
-    return { items, total };
+    // One small document per task; a page of tasks is at most a few hundred ids.
+    const counters = await this.m.taskCounters
+      .find({ _id: { $in: items.map((t) => t._id) }, tenantId })
+      .lean<TaskCountersDoc[]>()
+      .exec();
+    const byTask = new Map(counters.map((c) => [c._id, c]));
+    return { items: items.map((t) => withCounters(t, byTask.get(t._id) ?? null)), total };
   }
 
   async setStatus(_tenantId: string, taskId: string, status: TaskStatus): Promise<void> {
@@ -123,9 +139,10 @@ export class TaskRepository {
    * {@link ContactPageRepository.recordResult} says the attempt is new). `known.previous` is the contact's previous
    * result if the caller knows it; otherwise it is read here ({@link previousResult}). Returns it.
    *
-   * The increments go through the process's group commit ({@link incrementBatcher}): attempts that finish while
-   * the task document is being written are summed into its next `$inc`, and each call returns only once the write
-   * carrying its increments is acknowledged.
+   * One `$inc` of the task's small `task_counters` document (not the task document: see TaskCountersDoc), through
+   * the process's group commit ({@link incrementBatcher}): attempts that finish while that document is being
+   * written are summed into its next `$inc`, and each call returns only once the write carrying its increments is
+   * acknowledged.
    */
   async countAttempt(
     tenantId: string,
@@ -135,9 +152,19 @@ export class TaskRepository {
   ): Promise<CallResultCode | undefined> {
     const previous = known ? { code: known.previous } : { code: await this.previousResult(tenantId, o) };
     const inc = attemptIncrements(o, previous.code);
-    await incrementBatcher.add(`tasks/${taskId}`, inc, (merged) =>
-      this.m.tasks.updateOne({ _id: taskId }, { $inc: merged }).exec(),
-    );
+    const write = (merged: Record<string, number>) =>
+      this.m.taskCounters
+        .updateOne({ _id: taskId }, { $inc: merged, $setOnInsert: { tenantId } }, { upsert: true })
+        .exec();
+    await incrementBatcher.add(`task_counters/${taskId}`, inc, async (merged) => {
+      try {
+        await write(merged);
+      } catch (err) {
+        // Two processes creating the task's counters at once: one insert wins, the other's retry updates it.
+        if (!isDuplicateKey(err)) throw err;
+        await write(merged);
+      }
+    });
     return previous.code;
   }
 
@@ -159,23 +186,116 @@ export class TaskRepository {
   }
 }
 
+/** The task's counters: those on its own document plus its `task_counters` document's, added up. */
+function withCounters(task: TaskDoc, counters: TaskCountersDoc | null): TaskDoc {
+  return counters ? { ...task, stats: addCounts(task.stats, counters.stats) } : task;
+}
+
+/** Two counter objects added field by field (numbers, and records of numbers such as `byResult`). */
+function addCounts<T extends object>(a: T, b: Partial<T>): T {
+  const sum: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [key, value] of Object.entries<unknown>(b)) {
+    const mine = sum[key];
+    if (typeof value === 'number') sum[key] = (typeof mine === 'number' ? mine : 0) + value;
+    else if (value && typeof value === 'object') sum[key] = addCounts(mine ?? {}, value);
+  }
+  return sum as T;
+}
+
 /** A contact's latest attempt and skip reason as its result bucket holds them. */
 export interface ContactResult {
   last?: LastAttempt;
   skipped?: string;
 }
 
-function encodeResult(last: LastAttempt): string {
-  return JSON.stringify(last);
+/**
+ * A result slot's text (`contact_results`, `c.<slot>`): the contact's latest attempt as compact JSON, about a third
+ * of the full object's size — every attempt rewrites its whole bucket (and FerretDB sends it back, see
+ * {@link ContactPageRepository.recordResult}), so the bucket's size is the attempt's cost. Short keys for the fields
+ * every attempt has, times as epoch milliseconds, and nothing the slot's place already says: the attempt id only
+ * when it is not `<taskId>-<index>-<attempt>`, the label only when it is not its code's. The rarer fields (detail,
+ * tags, transfer, agent, hand-overs, AMD) keep their names. Slots written before (the whole object, ISO times, with
+ * an `attemptId`) are read as they are.
+ */
+interface ResultSlot extends Omit<
+  LastAttempt,
+  | 'attemptId'
+  | 'attempt'
+  | 'code'
+  | 'label'
+  | 'hangupBy'
+  | 'startedAt'
+  | 'answeredAt'
+  | 'endedAt'
+  | 'ringSeconds'
+  | 'talkSeconds'
+> {
+  a: number;
+  c: CallResultCode;
+  h: HangupBy;
+  s: number;
+  w?: number;
+  e: number;
+  r: number;
+  t: number;
+  id?: string;
+  l?: string;
 }
 
-function decodeResult(json: string): LastAttempt {
-  const raw = JSON.parse(json) as LastAttempt & { startedAt: string; endedAt: string; answeredAt?: string };
+export function encodeResult(last: LastAttempt, taskId: string, index: number): string {
+  const {
+    attemptId: id,
+    attempt,
+    code,
+    label,
+    hangupBy,
+    startedAt,
+    answeredAt,
+    endedAt,
+    ringSeconds,
+    talkSeconds,
+    ...rarer
+  } = last;
+  const slot: ResultSlot = {
+    a: attempt,
+    c: code,
+    h: hangupBy,
+    s: startedAt.getTime(),
+    ...(answeredAt ? { w: answeredAt.getTime() } : {}),
+    e: endedAt.getTime(),
+    r: ringSeconds,
+    t: talkSeconds,
+    ...(id !== attemptIdOf(taskId, index, attempt) ? { id } : {}),
+    ...(label !== CALL_RESULT_LABELS[code] ? { l: label } : {}),
+    ...rarer,
+  };
+  return JSON.stringify(slot);
+}
+
+export function decodeResult(json: string, taskId: string, index: number): LastAttempt {
+  const raw = JSON.parse(json) as
+    ResultSlot | (LastAttempt & { startedAt: string; endedAt: string; answeredAt?: string });
+  if ('attemptId' in raw) {
+    return {
+      ...raw,
+      startedAt: new Date(raw.startedAt),
+      endedAt: new Date(raw.endedAt),
+      ...(raw.answeredAt ? { answeredAt: new Date(raw.answeredAt) } : {}),
+    };
+  }
+  const { a, c, h, s, w, e, r, t, id, l, ...rarer } = raw;
   return {
-    ...raw,
-    startedAt: new Date(raw.startedAt),
-    endedAt: new Date(raw.endedAt),
-    ...(raw.answeredAt ? { answeredAt: new Date(raw.answeredAt) } : {}),
+    attemptId: id ?? attemptIdOf(taskId, index, a),
+    attempt: a,
+    code: c,
+    label: l ?? CALL_RESULT_LABELS[c],
+    hangupBy: h,
+    startedAt: new Date(s),
+    ...(w !== undefined ? { answeredAt: new Date(w) } : {}),
+    endedAt: new Date(e),
+    ringSeconds: r,
+    talkSeconds: t,
+    ...rarer,
   };
 }
 
@@ -248,7 +368,8 @@ export class ContactPageRepository {
       if (!r) out.set(i, (r = {}));
       return r;
     };
-    for (const [slot, json] of Object.entries(doc?.c ?? {})) at(slot).last = decodeResult(json);
+    for (const [slot, json] of Object.entries(doc?.c ?? {}))
+      at(slot).last = decodeResult(json, taskId, n * RESULT_BUCKET + Number(slot));
     for (const [slot, reason] of Object.entries(doc?.s ?? {})) at(slot).skipped = reason;
     return out;
   }
@@ -264,7 +385,7 @@ export class ContactPageRepository {
     index: number,
     last: LastAttempt,
   ): Promise<void> {
-    await this.setSlot(tenantId, taskId, index, 'c', encodeResult(last));
+    await this.setSlot(tenantId, taskId, index, 'c', encodeResult(last, taskId, index));
   }
 
   /**
@@ -291,7 +412,7 @@ export class ContactPageRepository {
     const n = Math.floor(index / RESULT_BUCKET);
     const id = resultBucketId(taskId, n);
     const slot = `c.${index % RESULT_BUCKET}`;
-    const json = encodeResult(last);
+    const json = encodeResult(last, taskId, index);
     const write = (value: string) =>
       this.m.contactResults
         .findOneAndUpdate(
@@ -299,7 +420,7 @@ export class ContactPageRepository {
           { $set: { [slot]: value }, $setOnInsert: { tenantId, taskId, n } },
           { upsert: true, new: false },
         )
-        // The whole bucket comes back (FerretDB 1.24 has no projection in findAndModify): ~125 short strings.
+        // The whole bucket comes back (FerretDB 1.24 has no projection in findAndModify): 125 compact slots.
         .lean<Pick<ContactResultDoc, 'c'>>()
         .exec();
     return withDocLock(`contact_results/${id}`, async () => {
@@ -312,7 +433,7 @@ export class ContactPageRepository {
       }
       const was = before?.c?.[String(index % RESULT_BUCKET)];
       if (!was) return { counted: true, previous: last.attempt > 1 ? 'unknown' : undefined };
-      const prior = JSON.parse(was) as Pick<LastAttempt, 'attemptId' | 'attempt' | 'code'>;
+      const prior = decodeResult(was, taskId, index);
       if (prior.attemptId === last.attemptId) return { counted: false, previous: undefined };
       if (prior.attempt > last.attempt) {
         await write(was);
@@ -425,20 +546,11 @@ export class CallRepository {
     });
   }
 
-  /** Insert a marker; true only for its first writer (the `_id` is unique, on every server and across processes). */
-  private async mark(tenantId: string, id: string): Promise<boolean> {
-    try {
-      await this.m.callMarks.create({ _id: id, tenantId, at: new Date() });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  }
-
   /**
-   * Store the final outcome (idempotent: a record that is already final is left as it is). True only for the first
-   * finalisation: the `<attemptId>/final` marker decides, then the record is written by `_id` alone.
+   * Store the final outcome (idempotent: a record that is already final keeps its first outcome). True only for the
+   * first finalisation. One `findOneAndUpdate` by `_id` writes the record and returns it as it was: if it was
+   * already final (a second finalisation, which the dial activity and recordAttempt avoid), its fields are written
+   * back at once — the first outcome stays.
    */
   async finalize(
     tenantId: string,
@@ -461,19 +573,28 @@ export class CallRepository {
       ...(o.note ? { note: o.note } : {}),
       ...(o.detail ? { detail: o.detail } : {}),
     };
-    const first = await this.mark(tenantId, `${o.attemptId}/final`);
-    // Stored before; write only if a crash came between the marker and the record (the record is not final).
-    if (!first && (await this.get(tenantId, o.attemptId))?.state === 'final') return false;
-    await withDocLock(`calls/${o.attemptId}`, () =>
+    const write = () =>
       this.m.calls
-        .updateOne(
+        .findOneAndUpdate(
           { _id: o.attemptId },
           { $set: final, $setOnInsert: { ...base, tenantId, attempt: o.attempt, claimedAt: new Date(o.startedAt) } },
-          { upsert: true },
+          { upsert: true, new: false },
         )
-        .exec(),
-    );
-    return first;
+        .lean<CallDoc>()
+        .exec();
+    return withDocLock(`calls/${o.attemptId}`, async () => {
+      let before: CallDoc | null;
+      try {
+        before = await write();
+      } catch (err) {
+        // Two processes inserting a record nobody claimed (older histories): one insert wins, the other updates.
+        if (!isDuplicateKey(err)) throw err;
+        before = await write();
+      }
+      if (before?.state !== 'final') return true;
+      await this.m.calls.updateOne({ _id: o.attemptId }, restoreFinal(before, final)).exec();
+      return false;
+    });
   }
 
   async get(tenantId: string, attemptId: string): Promise<CallDoc | null> {
@@ -519,6 +640,17 @@ export interface CallRecording {
 }
 
 /** The outcome a final call record holds (the inverse of CallRepository.finalize); undefined if not final. */
+/** The fields of a final record as `before` had them: `$set` what it had, `$unset` what only `final` added. */
+function restoreFinal(before: CallDoc, final: Partial<CallDoc>): UpdateQuery<CallDoc> {
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, 1> = {};
+  for (const key of Object.keys(final) as (keyof CallDoc)[]) {
+    if (before[key] === undefined) unset[key] = 1;
+    else set[key] = before[key];
+  }
+  return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
+}
+
 export function storedOutcome(doc: CallDoc): AttemptOutcome | undefined {
   if (doc.state !== 'final' || !doc.code || !doc.startedAt || !doc.endedAt) return undefined;
   return {
@@ -537,6 +669,7 @@ export function storedOutcome(doc: CallDoc): AttemptOutcome | undefined {
     ...(doc.causeText ? { causeText: doc.causeText } : {}),
     ...(doc.note ? { note: doc.note } : {}),
     ...(doc.detail ? { detail: doc.detail } : {}),
+    stored: true,
   };
 }
 

@@ -2,7 +2,8 @@
  * MongoDB collections. Every document carries its tenant. The layout keeps the campaign's hot path on exact-`_id`
  * operations over small collections (FerretDB, the embedded server, only pushes `_id` equality down):
  *
- * - `tasks`          one document per task (`_id` = task id), with counters kept as calls finish.
+ * - `tasks`          one document per task (`_id` = task id): its definition and list totals.
+ * - `task_counters`  one small document per task (`_id` = task id): counters kept as calls finish (`$inc`).
  * - `contact_pages`  the call list in buckets of `pageSize` contacts, `_id` = `<taskId>/<page>`: read-mostly (written
  *                    by imports; contacts of tasks from before issue #10 may still carry their latest attempt).
  * - `contact_results` the latest attempt of each contact in small buckets of {@link RESULT_BUCKET} contacts,
@@ -11,11 +12,9 @@
  *                    result (`_id` = `<taskId>/x/<k>`): a filtered ListTaskDetail reads these, then only the
  *                    result buckets that hold its page.
  * - `calls`          one document per dial attempt, `_id` = attempt id (also the ARI channel id): claimed by an insert,
- *                    so a retried activity finds its own record instead of dialling twice, then finalised by `_id`.
- * - `call_marks`     insert-only markers `<attemptId>/final`: "only the first finalisation" decided by the unique
- *                    `_id` (an insert) instead of a filter predicate, which FerretDB would not push down. (Earlier
- *                    versions also wrote `<attemptId>/counted`; whether an attempt is counted is now decided by its
- *                    contact's result slot, ContactPageRepository.recordResult.)
+ *                    so a retried activity finds its own record instead of dialling twice, then finalised by `_id`
+ *                    (one `findOneAndUpdate` whose before-image says whether it was final already). Older versions
+ *                    also wrote insert-only markers to `call_marks`; nothing reads them any more.
  *
  * Every hot-path filter is `{ _id }` alone (see repositories.ts); README "Data layout at a million contacts".
  */
@@ -59,21 +58,11 @@ export interface TaskDoc {
   dncFlagged?: number;
   /** Set while a list import appends to this task; one import at a time (see ListImportRepository.lock). */
   importing?: { importId: string; since: Date };
-  stats: {
-    attempts: number;
-    finished: number;
-    answered: number;
-    talkSeconds: number;
-    byResult: Record<string, number>;
-    /** Contacts with at least one attempt. */
-    dialled?: number;
-    /** Contacts by the result of their latest attempt (the answer-status donut). */
-    latest?: Record<string, number>;
-    /** Attempts handed to the agents' queue (any transfer outcome; api/tasks/task-statistics.ts). */
-    transferred?: number;
-    /** Of those, attempts an agent took. */
-    transferConnected?: number;
-  };
+  /**
+   * The task's counters as stored on the task document: everything counted before the counters moved to
+   * `task_counters`, and the import's initial zeros. TaskRepository.get adds the `task_counters` document to them.
+   */
+  stats: TaskStats;
   workflowId: string;
   /** Scheduled start, if any. */
   startAt?: Date;
@@ -81,6 +70,34 @@ export interface TaskDoc {
   cancelledFrom?: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A task's counters (api/tasks/task-statistics.ts reads them). */
+export interface TaskStats {
+  attempts: number;
+  finished: number;
+  answered: number;
+  talkSeconds: number;
+  byResult: Record<string, number>;
+  /** Contacts with at least one attempt. */
+  dialled?: number;
+  /** Contacts by the result of their latest attempt (the answer-status donut). */
+  latest?: Record<string, number>;
+  /** Attempts handed to the agents' queue (any transfer outcome; api/tasks/task-statistics.ts). */
+  transferred?: number;
+  /** Of those, attempts an agent took. */
+  transferConnected?: number;
+}
+
+/**
+ * A task's counters as attempts finish (`task_counters`, `_id` = task id): a small document of its own, so the `$inc`
+ * of every finished attempt does not rewrite the task's definition (about half the time of the same `$inc` on the
+ * task document) and never meets the API's writes of the task (status, seats) on one document.
+ */
+export interface TaskCountersDoc {
+  _id: string;
+  tenantId: string;
+  stats: Partial<TaskStats>;
 }
 
 export interface LastAttempt {
@@ -187,13 +204,6 @@ export interface CallDoc {
   counted?: boolean;
 }
 
-/** An insert-only marker (see CallRepository): its existence is the fact. */
-export interface CallMarkDoc {
-  _id: string;
-  tenantId: string;
-  at: Date;
-}
-
 const taskSchema = new Schema<TaskDoc>(
   {
     _id: { type: String, required: true },
@@ -270,16 +280,6 @@ const callSchema = new Schema<CallDoc>(
   { collection: 'calls', versionKey: false },
 );
 
-const callMarkSchema = new Schema<CallMarkDoc>(
-  {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
-    at: { type: Date, required: true },
-  },
-  // Inserted, and read back only by `_id`; no secondary index on purpose.
-  { collection: 'call_marks', versionKey: false },
-);
-
 const contactResultSchema = new Schema<ContactResultDoc>(
   {
     _id: { type: String, required: true },
@@ -310,8 +310,18 @@ export interface Models {
   contactResults: Model<ContactResultDoc>;
   resultIndex: Model<ResultIndexDoc>;
   calls: Model<CallDoc>;
-  callMarks: Model<CallMarkDoc>;
+  taskCounters: Model<TaskCountersDoc>;
 }
+
+const taskCountersSchema = new Schema<TaskCountersDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    stats: { type: Schema.Types.Mixed, default: {} },
+  },
+  // Read and written by `_id` only; no secondary index on purpose.
+  { collection: 'task_counters', versionKey: false, minimize: false },
+);
 
 export function registerModels(conn: Connection): Models {
   return {
@@ -320,6 +330,6 @@ export function registerModels(conn: Connection): Models {
     contactResults: conn.model<ContactResultDoc>('ContactResult', contactResultSchema),
     resultIndex: conn.model<ResultIndexDoc>('ResultIndex', resultIndexSchema),
     calls: conn.model<CallDoc>('Call', callSchema),
-    callMarks: conn.model<CallMarkDoc>('CallMark', callMarkSchema),
+    taskCounters: conn.model<TaskCountersDoc>('TaskCounters', taskCountersSchema),
   };
 }

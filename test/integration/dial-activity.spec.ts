@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import { createLogger } from '../../activities/logger';
 import { AriAdapter } from '../../activities/ari/ari-adapter';
-import { createMediaActivities } from '../../activities/media-activities';
+import { createMediaActivities, type DoNotCallCheck } from '../../activities/media-activities';
 import { openRepositories, type Repositories } from '../../activities/mongo/connection';
 import { createScriptSource } from '../../activities/script-source';
 import { createEspeakTts } from '../../activities/speech/espeak-tts';
@@ -51,14 +51,18 @@ async function adapter(): Promise<AriAdapter> {
   return a;
 }
 
-function activities(ari: AriAdapter, frequencyCap: FrequencyCap = { perDay: 0, perWeek: 0, timezone: 'UTC' }) {
+function activities(
+  ari: AriAdapter,
+  frequencyCap: FrequencyCap = { perDay: 0, perWeek: 0, timezone: 'UTC' },
+  dnc: DoNotCallCheck = repos.dnc,
+) {
   return createMediaActivities({
     ari,
     calls: repos.calls,
     scripts: createScriptSource(repos.scripts),
     dialogs: repos.dialogs,
     hostQueue: 'unused: these tests place calls without a script',
-    dnc: repos.dnc,
+    dnc,
     dialCounts: repos.dialCounts,
     frequencyCap: () => Promise.resolve(frequencyCap),
     tts: createEspeakTts(config.tts),
@@ -170,5 +174,23 @@ describe('placeCall (dial activity)', () => {
     const r = await new MockActivityEnvironment().run(activities(await adapter()).placeCall, req);
     expect(r).toEqual({ kind: 'blocked', reason: 'DO_NOT_CALL' });
     expect(trunk.channelsCreated(req.attemptId)).toBe(0);
+    // The DNC read runs beside the claim; the claim is given back.
+    expect(await repos.calls.get(req.tenantId, req.attemptId)).toBeNull();
+  });
+
+  it('fails cleanly when the do-not-call list cannot be read: no dial, no claim left, the retry dials', async () => {
+    const req = input(alwaysOpen, '+8613800000089');
+    // A fault injected at the DNC read (a fake DoNotCallCheck that fails once, then asks the real list).
+    let failures = 1;
+    const flaky: DoNotCallCheck = {
+      isListed: (tenantId, phone) =>
+        failures-- > 0 ? Promise.reject(new Error('injected DNC read failure')) : repos.dnc.isListed(tenantId, phone),
+    };
+    const acts = activities(await adapter(), undefined, flaky);
+    await expect(new MockActivityEnvironment().run(acts.placeCall, req)).rejects.toThrow('injected DNC read failure');
+    expect(trunk.channelsCreated(req.attemptId)).toBe(0);
+    expect(await repos.calls.get(req.tenantId, req.attemptId)).toBeNull();
+    expect(await new MockActivityEnvironment().run(acts.placeCall, req)).toMatchObject({ kind: 'completed' });
+    expect(trunk.channelsCreated(req.attemptId)).toBe(1);
   });
 });

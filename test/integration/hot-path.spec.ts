@@ -286,6 +286,12 @@ describe('hot-path repository methods', () => {
     expect(await repos.calls.get(tenantId, first.attemptId)).toMatchObject({ state: 'final', code: 'NO_ANSWER' });
     expect(await repos.calls.get(tenantId, attemptId(taskId, 1, 1))).toBeNull();
     expect(await repos.calls.finalize(tenantId, first, { taskId, contactIndex: 0, phone })).toBe(false);
+    // A second finalisation with another outcome: the record keeps the first one (fields written back, extra unset).
+    const other = { ...outcome(0, 1, 'SUCCESS'), answeredAt: new Date().toISOString(), note: 'second', cause: 16 };
+    expect(await repos.calls.finalize(tenantId, other, { taskId, contactIndex: 0, phone })).toBe(false);
+    const kept = await repos.calls.get(tenantId, first.attemptId);
+    expect(kept).toMatchObject({ state: 'final', code: 'NO_ANSWER', hangupBy: 'SYSTEM', talkSeconds: 0 });
+    expect([kept?.answeredAt, kept?.note, kept?.cause]).toEqual([undefined, undefined, undefined]);
     expect(
       (await repos.imports.phoneBucket('another-tenant', taskId, ListImportRepository.bucketKey(phone)[0])).size,
     ).toBe(0);
@@ -315,6 +321,18 @@ describe('hot-path repository methods', () => {
     });
     expect((await repos.pages.resultIndex('another-tenant', taskId, 0)).size).toBe(0);
     expect((await repos.pages.resultBucket('another-tenant', taskId, 0)).size).toBe(0);
+
+    // An outcome the dial activity stored says so: recordAttempt does not read the call record.
+    const stored = { ...outcome(3, 2, 'BUSY'), stored: true as const };
+    await repos.calls.claim(claimOf(stored, 3));
+    await repos.calls.finalize(tenantId, stored, { taskId, contactIndex: 3, phone });
+    seen = [];
+    await campaign.recordAttempt({ tenantId, taskId, contactIndex: 3, outcome: stored, phone });
+    expect(seen.filter((ev) => ev.commandName !== 'endSessions').map((ev) => ev.command[ev.commandName])).toEqual([
+      'contact_results',
+      'task_counters',
+      'result_index',
+    ]);
   });
 });
 
