@@ -2,9 +2,9 @@
  * A million contacts in one task (issue #10), on its own FerretDB. Imports a 1,000,000-row CSV into one task with
  * ListImportService (the code behind CreateTask), stores the first half of the campaign's call records and
  * frequency-cap counts (so the collections are as big as in the middle of a real run), then runs `attempts` attempts
- * from the middle of the list through the real repository path of an attempt — the dial activity's DNC check, claim,
- * frequency cap and finalisation, then the campaign's `recordAttempt` activity (call record, result bucket,
- * counters, result index) and a page load every 500 contacts — with `benchInstantAnswerTelephony`, a
+ * from the middle of the list through the real repository path of an attempt — the dial activity's DNC check beside
+ * its claim, frequency cap and finalisation, then the campaign's `recordAttempt` activity (result bucket, then task
+ * counters beside the result index) and a page load every 500 contacts — with `benchInstantAnswerTelephony`, a
  * **benchmark-only instant-answer telephony double** in place of ARI (no Asterisk, no Temporal). A 10,000-contact
  * task runs the same attempts side by side (blocks of 1,000 alternate between the two tasks, so both see the same
  * machine load) for the ratio; then ListTaskDetail (first page, a middle page, filtered pages including the worst
@@ -462,6 +462,7 @@ async function main(): Promise<void> {
       'dial_counts',
       'contact_phones',
       'tasks',
+      'task_counters',
     ])
       counts[c] = await repos.conn.collection(c).estimatedDocumentCount();
     console.log(
