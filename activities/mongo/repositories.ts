@@ -151,20 +151,11 @@ export class TaskRepository {
     known?: { previous: CallResultCode | undefined },
   ): Promise<CallResultCode | undefined> {
     const previous = known ? { code: known.previous } : { code: await this.previousResult(tenantId, o) };
-    const inc = attemptIncrements(o, previous.code);
-    const write = (merged: Record<string, number>) =>
+    await upsertCounts(`task_counters/${taskId}`, attemptIncrements(o, previous.code), (merged) =>
       this.m.taskCounters
         .updateOne({ _id: taskId }, { $inc: merged, $setOnInsert: { tenantId } }, { upsert: true })
-        .exec();
-    await incrementBatcher.add(`task_counters/${taskId}`, inc, async (merged) => {
-      try {
-        await write(merged);
-      } catch (err) {
-        // Two processes creating the task's counters at once: one insert wins, the other's retry updates it.
-        if (!isDuplicateKey(err)) throw err;
-        await write(merged);
-      }
-    });
+        .exec(),
+    );
     return previous.code;
   }
 
@@ -186,18 +177,38 @@ export class TaskRepository {
   }
 }
 
+/**
+ * Add `inc` to a counters document through the process's group commit (group-commit.ts: increments that arrive
+ * while the document `key` is being written share its next `$inc`). `upsert` writes a merged `$inc`, creating the
+ * document if it is missing; two processes creating it at once: one insert wins, the other's retry updates it.
+ */
+function upsertCounts(
+  key: string,
+  inc: Record<string, number>,
+  upsert: (merged: Record<string, number>) => Promise<unknown>,
+): Promise<void> {
+  return incrementBatcher.add(key, inc, async (merged) => {
+    try {
+      await upsert(merged);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await upsert(merged);
+    }
+  });
+}
+
 /** The task's counters: those on its own document plus its `task_counters` document's, added up. */
 function withCounters(task: TaskDoc, counters: TaskCountersDoc | null): TaskDoc {
-  return counters ? { ...task, stats: addCounts(task.stats, counters.stats) } : task;
+  return counters ? { ...task, stats: sumCounts(task.stats, counters.stats) } : task;
 }
 
 /** Two counter objects added field by field (numbers, and records of numbers such as `byResult`). */
-function addCounts<T extends object>(a: T, b: Partial<T>): T {
+function sumCounts<T extends object>(a: T, b: Partial<T>): T {
   const sum: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [key, value] of Object.entries<unknown>(b)) {
     const mine = sum[key];
     if (typeof value === 'number') sum[key] = (typeof mine === 'number' ? mine : 0) + value;
-    else if (value && typeof value === 'object') sum[key] = addCounts(mine ?? {}, value);
+    else if (value && typeof value === 'object') sum[key] = sumCounts(mine ?? {}, value);
   }
   return sum as T;
 }
@@ -486,20 +497,11 @@ export class ContactPageRepository {
     const id = resultIndexId(taskId, k);
     const inc: Record<string, number> = { [`b.${n}.${code}`]: 1 };
     if (previous) inc[`b.${n}.${previous}`] = -1;
-    const write = (merged: Record<string, number>) =>
+    await upsertCounts(`result_index/${id}`, inc, (merged) =>
       this.m.resultIndex
         .updateOne({ _id: id }, { $inc: merged, $setOnInsert: { tenantId, taskId } }, { upsert: true })
-        .exec();
-    // Group commit (group-commit.ts): results counted while this document is being written share its next `$inc`.
-    await incrementBatcher.add(`result_index/${id}`, inc, async (merged) => {
-      try {
-        await write(merged);
-      } catch (err) {
-        // Two processes upserting a new index document at once: one insert wins, the other's retry updates it.
-        if (!isDuplicateKey(err)) throw err;
-        await write(merged);
-      }
-    });
+        .exec(),
+    );
   }
 
   /** One `result_index` document: result bucket number → latest result → contacts (only positive counts). */

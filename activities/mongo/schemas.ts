@@ -20,6 +20,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { CallResultCode, HangupBy } from '../../src/call-result';
+import type { StoredCounters } from '../../src/list/statistics';
 import type { CallingCalendar } from '../../src/calendar';
 import type { Handover, RetryPolicy, TaskStatus } from '../../workflows/definitions';
 
@@ -72,17 +73,9 @@ export interface TaskDoc {
   updatedAt: Date;
 }
 
-/** A task's counters (api/tasks/task-statistics.ts reads them). */
-export interface TaskStats {
-  attempts: number;
+/** A task's counters (src/list/statistics.ts and api/tasks/task-statistics.ts read them). */
+export interface TaskStats extends StoredCounters {
   finished: number;
-  answered: number;
-  talkSeconds: number;
-  byResult: Record<string, number>;
-  /** Contacts with at least one attempt. */
-  dialled?: number;
-  /** Contacts by the result of their latest attempt (the answer-status donut). */
-  latest?: Record<string, number>;
   /** Attempts handed to the agents' queue (any transfer outcome; api/tasks/task-statistics.ts). */
   transferred?: number;
   /** Of those, attempts an agent took. */

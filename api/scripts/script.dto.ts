@@ -486,6 +486,23 @@ export class DubbingListDto {
   failed?: { utteranceId: string; reason: string }[];
 }
 
+/** One dialog turn as the console and the test runs return it (Swagger example). */
+const TURN_EXAMPLE = {
+  seq: 1,
+  atMs: 4200,
+  input: 'dtmf',
+  node: { scope: 'main', flowId: 'f.open', nodeId: 'greet' },
+  calleeKey: '1',
+  branchType: 'AFFIRM',
+  branchId: 'yes',
+  intentId: 'preset.affirm',
+  via: 'dtmf',
+  robot: [{ utteranceId: 'bye.1', text: '好的,感谢您的接听,再见。' }],
+  next: null,
+  tagsAdded: ['本人'],
+  end: { kind: 'hangup', reason: 'jumpNode' },
+};
+
 export class ConsoleReplyDto {
   @ApiProperty({ example: '5d1e2f3a4b5c6d7e8f9a0b1c' })
   sessionId!: string;
@@ -496,23 +513,7 @@ export class ConsoleReplyDto {
   @ApiProperty({ example: ['好的,感谢您的接听,再见。'], type: [String], description: 'What the robot said, in order' })
   robot!: string[];
   @ApiProperty({
-    example: [
-      {
-        seq: 1,
-        atMs: 4200,
-        input: 'dtmf',
-        node: { scope: 'main', flowId: 'f.open', nodeId: 'greet' },
-        calleeKey: '1',
-        branchType: 'AFFIRM',
-        branchId: 'yes',
-        intentId: 'preset.affirm',
-        via: 'dtmf',
-        robot: [{ utteranceId: 'bye.1', text: '好的,感谢您的接听,再见。' }],
-        next: null,
-        tagsAdded: ['本人'],
-        end: { kind: 'hangup', reason: 'jumpNode' },
-      },
-    ],
+    example: [TURN_EXAMPLE],
     type: 'array',
     items: { type: 'object', additionalProperties: true },
     description: 'Dialog turns: input, node, branch type, intent, KB entry, module, next node, tags',
@@ -547,23 +548,7 @@ export class ConsoleSessionDto {
   })
   transcript!: string[];
   @ApiProperty({
-    example: [
-      {
-        seq: 1,
-        atMs: 4200,
-        input: 'dtmf',
-        node: { scope: 'main', flowId: 'f.open', nodeId: 'greet' },
-        calleeKey: '1',
-        branchType: 'AFFIRM',
-        branchId: 'yes',
-        intentId: 'preset.affirm',
-        via: 'dtmf',
-        robot: [{ utteranceId: 'bye.1', text: '好的,感谢您的接听,再见。' }],
-        next: null,
-        tagsAdded: ['本人'],
-        end: { kind: 'hangup', reason: 'jumpNode' },
-      },
-    ],
+    example: [TURN_EXAMPLE],
     type: 'array',
     items: { type: 'object', additionalProperties: true },
   })

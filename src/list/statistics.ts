@@ -1,6 +1,6 @@
 /**
- * Task statistics (seed-spec §3.1) from the counters the task document keeps as calls finish: never from counting
- * contacts or calls, so a million-contact task answers in one `_id` read.
+ * Task statistics (seed-spec §3.1) from the counters kept as calls finish (the task's `task_counters` document): never
+ * from counting contacts or calls, so a million-contact task answers with two `_id` reads.
  *
  * Counters (see activities/mongo/repositories.ts `countAttempt`):
  * - `attempts`, `byResult[code]`, `answered`, `talkSeconds`: per attempt;
