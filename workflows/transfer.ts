@@ -322,7 +322,9 @@ interface ControlJob {
  * A host lost meanwhile: in a skill group's queue the call is adopted as in a first transfer (waitForAgent); while a
  * person has it (the wait for the call legs timed out), any media worker adopts the callee's channel and the party's
  * leg and bridges them again (or holds the callee), and the loop goes on on the adopter (patch `connected-adoption`).
- * A host lost while a command's own activities run (a ring, a release) still ends the call as lost.
+ * A host lost while a command rings an agent or dials a number is adopted too, and the call goes back to the skill
+ * group's queue (patch `command-adoption`); lost during a command's short steps (a release, hold or resume), the
+ * call still ends as lost.
  */
 async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<TransferOutcome> {
   const { input, base } = ctx;
@@ -447,6 +449,21 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
     return r;
   };
 
+  /**
+   * The host was lost while a command rang an agent or dialled a number (the ring's heartbeat timed out). With
+   * adoption (histories from before ended the call as lost: patch `command-adoption`), any media worker adopts the
+   * callee — on hold, the leg being rung hung up — and the call goes back to the current skill group's queue, as
+   * for a target that did not answer (the hand-over's result: `failed`). Undefined: not a lost host, or no adoption.
+   */
+  const adoptDuringRing = async (err: unknown, leg: string, h: Handover): Promise<Reached | undefined> => {
+    if (!(err instanceof ActivityFailure) || !(err.cause instanceof TimeoutFailure)) return undefined;
+    if (!ctx.adoption || !patched('command-adoption')) return undefined;
+    h.result = 'failed';
+    const adopted = await adoptCall(ctx, [leg]);
+    if (adopted === 'gone') return 'calleeGone';
+    return adopted === 'adopted' ? fallback() : 'lost';
+  };
+
   /** After the current party's leg is gone: reach the command's target (or fall back to the queue). */
   const transferTo = async (
     cmd: Extract<CallControlCommand, { kind: `transferTo${string}` }>,
@@ -465,6 +482,8 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
         });
       } catch (err) {
         if (err instanceof ActivityFailure) await queueActs.withdrawOffer({ tenantId, agentId: target, callId });
+        const reached = await adoptDuringRing(err, `${callId}-agent${ctx.legs}`, h);
+        if (reached) return reached;
         throw err;
       }
       if (rung.answered) {
@@ -481,12 +500,19 @@ async function runConnected(ctx: TransferCtx, firstAgentId: string): Promise<Tra
       else await queueActs.withdrawOffer({ tenantId, agentId: target, callId });
       return rung.reason === 'calleeGone' ? 'calleeGone' : fallback();
     }
-    const dialled = await ctx.host.dialExternal({
-      call,
-      number: cmd.number,
-      ringSeconds: EXTERNAL_RING_SECONDS,
-      n: ++ctx.legs,
-    });
+    let dialled: Awaited<ReturnType<MediaActivities['dialExternal']>>;
+    try {
+      dialled = await ctx.host.dialExternal({
+        call,
+        number: cmd.number,
+        ringSeconds: EXTERNAL_RING_SECONDS,
+        n: ++ctx.legs,
+      });
+    } catch (err) {
+      const reached = await adoptDuringRing(err, `${callId}-ext${ctx.legs}`, h);
+      if (reached) return reached;
+      throw err;
+    }
     if (dialled.answered) {
       h.result = 'connected';
       number = cmd.number;

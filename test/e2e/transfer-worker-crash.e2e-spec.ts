@@ -11,12 +11,16 @@
  * holds the callee's channel is killed): the other adopts the callee's channel and the agent's leg (patch
  * `connected-adoption`), the two stay bridged (the lost host's bridge, kept by Asterisk), and the in-call controls go
  * on from the adopter — hold, resume, hang-up — to a connected call record with the adopted recording.
+ * A third kills the host while a supervisor's directed transfer rings an agent whose phone never answers (patch
+ * `command-adoption`): the other worker adopts the callee (on hold, the ringing leg hung up), the call goes back to
+ * the skill group's queue and an agent of the group takes it there; the hand-overs say so (`failed`, then the
+ * system's re-queue `connected`), and the target's reservation is withdrawn.
  *
  * Real: the shipped worker entry as separate OS processes (`node dist/activities/worker.js`, built by
  * `npm run build`; the first one killed with SIGKILL), the API in process (HTTP via supertest), Temporal dev server,
  * FerretDB, Asterisk 22 over ARI, espeak-ng, a sipp callee that walks the demo script to its transfer
  * (transfer-keys) and sipp agent phones behind PJSIP endpoints created at run time (agent-late-answer: rings 12 s;
- * agent-talk-8s). Nothing is faked.
+ * agent-talk-8s, answer, no-answer). Nothing is faked.
  *
  * Judged from Asterisk (the callees' channels outlive the killed worker; the bridges of callee and agent leg; the
  * agent phones' channels), the queue workflow (the waiting call is still waiting after the kill and after the
@@ -32,11 +36,12 @@
  * the agents talk 6 and 8 s. The drill takes about 75 s (67 s measured, 73 s with set-up); the connected drill
  * about 55 s (adopted 20 s after the kill: the heartbeat timeout of the wait for the call legs). sipp ports: 5950-5999.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createLogger } from '../../activities/logger';
@@ -62,6 +67,9 @@ const RINGER_PORT = 5952;
 /** An agent phone that answers after 1 s and talks until hung up (the connected-phase drill). */
 const STEADY_PORT = 5953;
 const CONNECTED_CALLEE = '+8613600000953';
+/** An agent phone that rings and never answers (the directed-ring drill). */
+const DEAF_PORT = 5954;
+const RINGING_CALLEE = '+8613600000954';
 const CALLEES = ['+8613600000950', '+8613600000951', '+8613600000952'];
 
 const dir = mkdtempSync(join(tmpdir(), 'waihu-xfer-crash-'));
@@ -88,6 +96,7 @@ beforeAll(async () => {
   sipps.push(await startCallee('agent-talk-8s', TALKER_PORT));
   sipps.push(await startCallee('agent-late-answer', RINGER_PORT));
   sipps.push(await startCallee('answer', STEADY_PORT));
+  sipps.push(await startCallee('no-answer', DEAF_PORT));
   const taskQueue = uniqueName('xfercrash-');
   workerEnv = {
     MONGODB_URI: `${servers.mongoBaseUri}/${uniqueName('waihu_xfercrash_')}`,
@@ -515,6 +524,122 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         console.log(
           `connected crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the kill ` +
             `(bridge ${after.id === before.id ? 'kept' : 'new'}: ${after.id})`,
+        );
+      }),
+    180_000,
+  );
+  it(
+    'a directed transfer ringing when the host dies: the callee is adopted and goes back to the skill group’s queue',
+    () =>
+      withWorkerLogs(async () => {
+        for (const w of workers) if (w.running) await w.kill9();
+        const apps = [uniqueName('xfercrashP'), uniqueName('xfercrashQ')];
+        const pair = [
+          startWorker('ring-left', { ARI_APP: apps[0]! }),
+          startWorker('ring-right', { ARI_APP: apps[1]! }),
+        ];
+        await Promise.all(pair.map((w) => w.ready()));
+        const group = await kit.skillGroup('crash_ring');
+        const first = await kit.agent('ring_first', group, STEADY_PORT);
+        // The target of the directed transfer: another group, so the queue never offers it the call afterwards.
+        const deaf = await kit.agent('ring_deaf', await kit.skillGroup('crash_ring_deaf'), DEAF_PORT);
+        await kit.online(first.id);
+        const taskId = await kit.startTask('转人工_转接振铃中宕机', group, [RINGING_CALLEE]);
+        callPrefix = `${taskId}-`;
+        const attemptId = `${taskId}-0-1`;
+        const control = async () => (await http().get(`/calls/${attemptId}/control`).set(as(SUPERVISOR))).body as Row;
+        await until(async () => (await control()).phase === 'talking', 'the call to be connected', 60_000, 250);
+        // Only now the queue's next agent and the transfer's target are online (the first transfer went to `first`).
+        const third = await kit.agent('ring_third', group, STEADY_PORT);
+        await kit.online(third.id);
+        await kit.online(deaf.id);
+        const channel = await ari<{ dialplan: { app_data: string } }>(`/channels/${attemptId}`);
+        const hostIndex = apps.indexOf(channel!.dialplan.app_data);
+        expect(hostIndex).toBeGreaterThanOrEqual(0);
+        const [host, survivor] = hostIndex === 0 ? [pair[0]!, pair[1]!] : [pair[1]!, pair[0]!];
+
+        // The supervisor transfers to the deaf agent; while its phone rings, the host is killed.
+        const moved = await http().post(`/calls/${attemptId}/transfer`).set(as(SUPERVISOR)).send({ agentId: deaf.id });
+        expect(moved.status).toBe(200);
+        const ringing = `${attemptId}-agent2`;
+        await until(async () => (await ari(`/channels/${ringing}`)) !== undefined, 'the deaf agent’s phone to ring');
+        await host.kill9();
+        const killedAt = Date.now();
+        await until(
+          () => /adopted the transferred call of a lost host/.test(survivor.output()),
+          'the other worker to adopt the callee',
+          60_000,
+          250,
+        );
+        const adoptedAt = Date.now();
+        // Back in the group's queue: an agent of the group answers on the survivor and has the call.
+        const talking = await until(
+          async () => {
+            const c = await control();
+            return c.phase === 'talking' ? c : undefined;
+          },
+          'an agent of the group to take the call after the adoption',
+          60_000,
+          250,
+        );
+        expect([first.id, third.id]).toContain(talking.agentId);
+        expect(await ari(`/channels/${ringing}`)).toBeUndefined();
+        expect(deaf.phone.total).toBe(1);
+        const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
+        expect(hung.status).toBe(200);
+        await until(
+          async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
+          'the task to complete',
+          30_000,
+          500,
+        );
+        const rows = (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
+        expect(rows[0]).toMatchObject({
+          attemptId,
+          resultLabel: '呼叫成功',
+          transfer: 'connected',
+          agentId: talking.agentId,
+          hangupBy: 'AGENT',
+          handovers: [
+            { fromAgentId: first.id, to: 'agent', agentId: deaf.id, by: 'supervisor', result: 'failed' },
+            { to: 'skillGroup', skillGroupId: group, agentId: talking.agentId, by: 'system', result: 'connected' },
+          ],
+        });
+        // The deaf agent's reservation was withdrawn: it is idle again, not on a break for a missed call.
+        expect(await kit.stateOf(deaf.id)).toMatchObject({ state: 'ONLINE', reservation: null });
+        expect((await channelIds()).filter((id) => id.startsWith(callPrefix!))).toEqual([]);
+
+        // The history: the patch, the adoption that hung up the ringing leg, the next ring on the survivor's queue.
+        // With WAIHU_RECORD_HISTORIES=1 it is kept as a replay fixture (WAIHU_HISTORIES_DIR, default
+        // test/fixtures/histories).
+        const history = await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, 0)).fetchHistory();
+        if (process.env.WAIHU_RECORD_HISTORIES === '1') {
+          const fixtures = process.env.WAIHU_HISTORIES_DIR ?? join(__dirname, '..', 'fixtures', 'histories');
+          writeFileSync(join(fixtures, 'transfer-crash-directed-ring-contact-0.json'), historyToJSON(history));
+        }
+        const events = history.events ?? [];
+        const scheduled = events
+          .map((e) => e.activityTaskScheduledEventAttributes)
+          .filter((a) => a !== undefined && a !== null)
+          .map((a) => ({
+            name: a.activityType!.name!,
+            queue: a.taskQueue!.name!,
+            input: JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
+          }));
+        const patches = events
+          .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+          .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+        expect(patches).toEqual(expect.arrayContaining(['call-controls', 'command-adoption']));
+        expect(scheduled.filter((a) => a.name === 'adoptCall').map((a) => a.input.hangUp)).toEqual([[ringing]]);
+        const hostOf = (w: WorkerProcess) => new RegExp(`^${workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!}@.*-${w.pid}-`);
+        expect(scheduled.filter((a) => a.name === 'ringAgent').map((a) => a.queue)).toEqual([
+          expect.stringMatching(hostOf(host)),
+          expect.stringMatching(hostOf(host)),
+          expect.stringMatching(hostOf(survivor)),
+        ]);
+        console.log(
+          `directed-ring crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the ` +
+            `kill, then taken by ${String(talking.agentId)}`,
         );
       }),
     180_000,
