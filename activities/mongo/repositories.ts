@@ -641,7 +641,6 @@ export interface CallRecording {
   deletedAt?: Date;
 }
 
-/** The outcome a final call record holds (the inverse of CallRepository.finalize); undefined if not final. */
 /** The fields of a final record as `before` had them: `$set` what it had, `$unset` what only `final` added. */
 function restoreFinal(before: CallDoc, final: Partial<CallDoc>): UpdateQuery<CallDoc> {
   const set: Record<string, unknown> = {};
@@ -653,6 +652,7 @@ function restoreFinal(before: CallDoc, final: Partial<CallDoc>): UpdateQuery<Cal
   return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
 }
 
+/** The outcome a final call record holds (the inverse of CallRepository.finalize); undefined if not final. */
 export function storedOutcome(doc: CallDoc): AttemptOutcome | undefined {
   if (doc.state !== 'final' || !doc.code || !doc.startedAt || !doc.endedAt) return undefined;
   return {
