@@ -191,6 +191,67 @@ async function withWorkerLogs(body: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * A contact workflow's history as the drills read it: the activities it scheduled (by name: task queue, input) and
+ * the patches it recorded. With `fixture` and WAIHU_RECORD_HISTORIES=1 it is kept as a replay fixture of that name
+ * (in WAIHU_HISTORIES_DIR, default test/fixtures/histories).
+ */
+async function contactHistory(taskId: string, index: number, fixture?: string) {
+  const history = await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, index)).fetchHistory();
+  if (fixture && process.env.WAIHU_RECORD_HISTORIES === '1') {
+    const fixtures = process.env.WAIHU_HISTORIES_DIR ?? join(__dirname, '..', 'fixtures', 'histories');
+    writeFileSync(join(fixtures, fixture), historyToJSON(history));
+  }
+  const events = history.events ?? [];
+  const scheduled = (name: string) =>
+    events
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === name)
+      .map((a) => ({
+        queue: a!.taskQueue!.name!,
+        input: JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
+      }));
+  const patches = events
+    .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+    .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+  return { scheduled, patches };
+}
+
+/** The host queue of a worker process (the media task queue, then the process's own suffix with its pid). */
+const hostOf = (w: WorkerProcess) => new RegExp(`^${workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!}@.*-${w.pid}-`);
+
+/**
+ * Two fresh workers (earlier ones killed), each with an ARI application of its own, so that the callee's channel
+ * says which one holds a call: `hostAndSurvivor` gives the holder and the other.
+ */
+async function workerPair(label: string) {
+  for (const w of workers) if (w.running) await w.kill9();
+  const apps = [uniqueName(`xfercrash${label}A`), uniqueName(`xfercrash${label}B`)];
+  const pair = apps.map((app, i) => startWorker(`${label}-${i}`, { ARI_APP: app }));
+  await Promise.all(pair.map((w) => w.ready()));
+  return {
+    async hostAndSurvivor(attemptId: string): Promise<[WorkerProcess, WorkerProcess]> {
+      const channel = await ari<{ dialplan: { app_data: string } }>(`/channels/${attemptId}`);
+      const hostIndex = apps.indexOf(channel!.dialplan.app_data);
+      expect(hostIndex).toBeGreaterThanOrEqual(0);
+      return [pair[hostIndex]!, pair[1 - hostIndex]!];
+    },
+  };
+}
+
+/** The supervisor hangs the call up; once the task has completed, its first detail row. */
+async function hangUpAndDetail(attemptId: string, taskId: string): Promise<Row> {
+  const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
+  expect(hung.status).toBe(200);
+  await until(
+    async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
+    'the task to complete',
+    30_000,
+    500,
+  );
+  return ((await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[])[0]!;
+}
+
 async function queueOf(group: string): Promise<QueueProgress> {
   return temporal!.client.workflow.getHandle(queueWorkflowId(TENANT, group)).query(queueProgressQuery);
 }
@@ -361,24 +422,10 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
 
         // --- every decision in the calls' histories: the patch, the adoption and its answer, the rings ---
         const historyOf = async (id: string) => {
-          const index = Number(id.slice(callPrefix!.length).split('-')[0]);
-          const events =
-            (await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, index)).fetchHistory()).events ?? [];
-          const scheduled = (name: string) =>
-            events
-              .map((e) => e.activityTaskScheduledEventAttributes)
-              .filter((a) => a?.activityType?.name === name)
-              .map((a) => ({
-                queue: a!.taskQueue!.name!,
-                input: JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
-              }));
-          const patches = events
-            .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
-            .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
-          return { adoptions: scheduled('adoptCall'), rings: scheduled('ringAgent'), patches };
+          const h = await contactHistory(taskId, Number(id.slice(callPrefix!.length).split('-')[0]));
+          return { adoptions: h.scheduled('adoptCall'), rings: h.scheduled('ringAgent'), patches: h.patches };
         };
         const media = workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!;
-        const hostOf = (w: WorkerProcess) => new RegExp(`^${media}@.*-${w.pid}-`);
         const w = await historyOf(waiting);
         expect(w.patches).toContain('transfer-adoption');
         expect(w.adoptions.map((a) => [a.queue, a.input.hangUp])).toEqual([[media, []]]);
@@ -411,11 +458,8 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
     () =>
       withWorkerLogs(async () => {
         // Two workers from the start (the drill's are done with): whichever holds the call is killed, the other
-        // adopts it. Each has an ARI application of its own, so the callee's channel says which one holds it.
-        for (const w of workers) if (w.running) await w.kill9();
-        const apps = [uniqueName('xfercrashL'), uniqueName('xfercrashR')];
-        const pair = [startWorker('left', { ARI_APP: apps[0]! }), startWorker('right', { ARI_APP: apps[1]! })];
-        await Promise.all(pair.map((w) => w.ready()));
+        // adopts it.
+        const pair = await workerPair('connected');
         const group = await kit.skillGroup('crash_connected');
         const steady = await kit.agent('steady', group, STEADY_PORT);
         await kit.online(steady.id);
@@ -434,10 +478,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         await until(async () => (await control()).phase === 'talking', 'the call to be connected', 60_000, 250);
         const before = await until(bridgeOfCallee, 'the callee bridged with the agent', 10_000, 100);
         expect(before.channels.sort()).toEqual([attemptId, leg].sort());
-        const channel = await ari<{ dialplan: { app_data: string } }>(`/channels/${attemptId}`);
-        const hostIndex = apps.indexOf(channel!.dialplan.app_data);
-        expect(hostIndex).toBeGreaterThanOrEqual(0);
-        const [host, survivor] = hostIndex === 0 ? [pair[0]!, pair[1]!] : [pair[1]!, pair[0]!];
+        const [host, survivor] = await pair.hostAndSurvivor(attemptId);
 
         await host.kill9();
         const killedAt = Date.now();
@@ -470,16 +511,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         const resumed = await http().post(`/calls/${attemptId}/resume`).set(as(SUPERVISOR));
         expect(resumed.status).toBe(200);
         expect((await bridgeOfCallee())?.channels.sort()).toEqual([attemptId, leg].sort());
-        const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
-        expect(hung.status).toBe(200);
-        await until(
-          async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
-          'the task to complete',
-          30_000,
-          500,
-        );
-        const rows = (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
-        expect(rows[0]).toMatchObject({
+        expect(await hangUpAndDetail(attemptId, taskId)).toMatchObject({
           attemptId,
           resultLabel: '呼叫成功',
           transfer: 'connected',
@@ -501,26 +533,12 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         });
 
         // The history: the patch, the adoption with the agent's leg, the controls on the survivor's host queue.
-        const events =
-          (await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, 0)).fetchHistory()).events ?? [];
-        const scheduled = events
-          .map((e) => e.activityTaskScheduledEventAttributes)
-          .filter((a) => a !== undefined && a !== null)
-          .map((a) => ({
-            name: a.activityType!.name!,
-            queue: a.taskQueue!.name!,
-            input: JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
-          }));
-        const patches = events
-          .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
-          .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+        const { scheduled, patches } = await contactHistory(taskId, 0);
         expect(patches).toEqual(expect.arrayContaining(['transfer-adoption', 'call-controls', 'connected-adoption']));
-        const adoptions = scheduled.filter((a) => a.name === 'adoptCall');
-        expect(adoptions.map((a) => a.input.party)).toEqual([{ channelId: leg, agentId: steady.id, mode: 'talk' }]);
-        const hostOf = (w: WorkerProcess) => new RegExp(`^${workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!}@.*-${w.pid}-`);
-        expect(scheduled.filter((a) => a.name === 'hangUpCall').map((a) => a.queue)).toEqual([
-          expect.stringMatching(hostOf(survivor)),
+        expect(scheduled('adoptCall').map((a) => a.input.party)).toEqual([
+          { channelId: leg, agentId: steady.id, mode: 'talk' },
         ]);
+        expect(scheduled('hangUpCall').map((a) => a.queue)).toEqual([expect.stringMatching(hostOf(survivor))]);
         console.log(
           `connected crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the kill ` +
             `(bridge ${after.id === before.id ? 'kept' : 'new'}: ${after.id})`,
@@ -532,13 +550,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
     'a directed transfer ringing when the host dies: the callee is adopted and goes back to the skill group’s queue',
     () =>
       withWorkerLogs(async () => {
-        for (const w of workers) if (w.running) await w.kill9();
-        const apps = [uniqueName('xfercrashP'), uniqueName('xfercrashQ')];
-        const pair = [
-          startWorker('ring-left', { ARI_APP: apps[0]! }),
-          startWorker('ring-right', { ARI_APP: apps[1]! }),
-        ];
-        await Promise.all(pair.map((w) => w.ready()));
+        const pair = await workerPair('ring');
         const group = await kit.skillGroup('crash_ring');
         const first = await kit.agent('ring_first', group, STEADY_PORT);
         // The target of the directed transfer: another group, so the queue never offers it the call afterwards.
@@ -553,10 +565,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         const third = await kit.agent('ring_third', group, STEADY_PORT);
         await kit.online(third.id);
         await kit.online(deaf.id);
-        const channel = await ari<{ dialplan: { app_data: string } }>(`/channels/${attemptId}`);
-        const hostIndex = apps.indexOf(channel!.dialplan.app_data);
-        expect(hostIndex).toBeGreaterThanOrEqual(0);
-        const [host, survivor] = hostIndex === 0 ? [pair[0]!, pair[1]!] : [pair[1]!, pair[0]!];
+        const [host, survivor] = await pair.hostAndSurvivor(attemptId);
 
         // The supervisor transfers to the deaf agent; while its phone rings, the host is killed.
         const moved = await http().post(`/calls/${attemptId}/transfer`).set(as(SUPERVISOR)).send({ agentId: deaf.id });
@@ -585,16 +594,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         expect([first.id, third.id]).toContain(talking.agentId);
         expect(await ari(`/channels/${ringing}`)).toBeUndefined();
         expect(deaf.phone.total).toBe(1);
-        const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
-        expect(hung.status).toBe(200);
-        await until(
-          async () => (await http().get(`/tasks/${taskId}`).set(as(MANAGER))).body.status === 'COMPLETED',
-          'the task to complete',
-          30_000,
-          500,
-        );
-        const rows = (await http().get(`/tasks/${taskId}/details`).set(as(MANAGER))).body.items as Row[];
-        expect(rows[0]).toMatchObject({
+        expect(await hangUpAndDetail(attemptId, taskId)).toMatchObject({
           attemptId,
           resultLabel: '呼叫成功',
           transfer: 'connected',
@@ -610,29 +610,11 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         expect((await channelIds()).filter((id) => id.startsWith(callPrefix!))).toEqual([]);
 
         // The history: the patch, the adoption that hung up the ringing leg, the next ring on the survivor's queue.
-        // With WAIHU_RECORD_HISTORIES=1 it is kept as a replay fixture (WAIHU_HISTORIES_DIR, default
-        // test/fixtures/histories).
-        const history = await temporal!.client.workflow.getHandle(contactWorkflowId(taskId, 0)).fetchHistory();
-        if (process.env.WAIHU_RECORD_HISTORIES === '1') {
-          const fixtures = process.env.WAIHU_HISTORIES_DIR ?? join(__dirname, '..', 'fixtures', 'histories');
-          writeFileSync(join(fixtures, 'transfer-crash-directed-ring-contact-0.json'), historyToJSON(history));
-        }
-        const events = history.events ?? [];
-        const scheduled = events
-          .map((e) => e.activityTaskScheduledEventAttributes)
-          .filter((a) => a !== undefined && a !== null)
-          .map((a) => ({
-            name: a.activityType!.name!,
-            queue: a.taskQueue!.name!,
-            input: JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString()) as Record<string, unknown>,
-          }));
-        const patches = events
-          .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
-          .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id: string }).id);
+        // Kept as a replay fixture with WAIHU_RECORD_HISTORIES=1.
+        const { scheduled, patches } = await contactHistory(taskId, 0, 'transfer-crash-directed-ring-contact-0.json');
         expect(patches).toEqual(expect.arrayContaining(['call-controls', 'command-adoption']));
-        expect(scheduled.filter((a) => a.name === 'adoptCall').map((a) => a.input.hangUp)).toEqual([[ringing]]);
-        const hostOf = (w: WorkerProcess) => new RegExp(`^${workerEnv.TEMPORAL_MEDIA_TASK_QUEUE!}@.*-${w.pid}-`);
-        expect(scheduled.filter((a) => a.name === 'ringAgent').map((a) => a.queue)).toEqual([
+        expect(scheduled('adoptCall').map((a) => a.input.hangUp)).toEqual([[ringing]]);
+        expect(scheduled('ringAgent').map((a) => a.queue)).toEqual([
           expect.stringMatching(hostOf(host)),
           expect.stringMatching(hostOf(host)),
           expect.stringMatching(hostOf(survivor)),
