@@ -239,6 +239,14 @@ async function workerPair(label: string) {
   };
 }
 
+/** kill -9 the host, then wait for the survivor to say it adopted the call; seconds from the kill. */
+async function killAndAwaitAdoption(host: WorkerProcess, survivor: WorkerProcess, said: RegExp): Promise<number> {
+  await host.kill9();
+  const killedAt = Date.now();
+  await until(() => said.test(survivor.output()), `the other worker to say ${String(said)}`, 60_000, 250);
+  return (Date.now() - killedAt) / 1000;
+}
+
 /** The supervisor hangs the call up; once the task has completed, its first detail row. */
 async function hangUpAndDetail(attemptId: string, taskId: string): Promise<Row> {
   const hung = await http().post(`/calls/${attemptId}/hangup`).set(as(SUPERVISOR));
@@ -480,15 +488,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         expect(before.channels.sort()).toEqual([attemptId, leg].sort());
         const [host, survivor] = await pair.hostAndSurvivor(attemptId);
 
-        await host.kill9();
-        const killedAt = Date.now();
-        await until(
-          () => /adopted the connected call of a lost host/.test(survivor.output()),
-          'the other worker to adopt the connected call',
-          60_000,
-          250,
-        );
-        const adoptedAt = Date.now();
+        const adoptedAfter = await killAndAwaitAdoption(host, survivor, /adopted the connected call of a lost host/);
         // Both legs are up and bridged together again (the lost host's bridge, or a new one).
         const after = await until(
           async () => {
@@ -540,7 +540,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         ]);
         expect(scheduled('hangUpCall').map((a) => a.queue)).toEqual([expect.stringMatching(hostOf(survivor))]);
         console.log(
-          `connected crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the kill ` +
+          `connected crash drill: ${attemptId} adopted ${adoptedAfter.toFixed(1)} s after the kill ` +
             `(bridge ${after.id === before.id ? 'kept' : 'new'}: ${after.id})`,
         );
       }),
@@ -572,15 +572,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
         expect(moved.status).toBe(200);
         const ringing = `${attemptId}-agent2`;
         await until(async () => (await ari(`/channels/${ringing}`)) !== undefined, 'the deaf agent’s phone to ring');
-        await host.kill9();
-        const killedAt = Date.now();
-        await until(
-          () => /adopted the transferred call of a lost host/.test(survivor.output()),
-          'the other worker to adopt the callee',
-          60_000,
-          250,
-        );
-        const adoptedAt = Date.now();
+        const adoptedAfter = await killAndAwaitAdoption(host, survivor, /adopted the transferred call of a lost host/);
         // Back in the group's queue: an agent of the group answers on the survivor and has the call.
         const talking = await until(
           async () => {
@@ -620,7 +612,7 @@ describe('transfer crash drill: kill -9 the worker holding a queued callee and a
           expect.stringMatching(hostOf(survivor)),
         ]);
         console.log(
-          `directed-ring crash drill: ${attemptId} adopted ${((adoptedAt - killedAt) / 1000).toFixed(1)} s after the ` +
+          `directed-ring crash drill: ${attemptId} adopted ${adoptedAfter.toFixed(1)} s after the ` +
             `kill, then taken by ${String(talking.agentId)}`,
         );
       }),
